@@ -1,0 +1,62 @@
+"""Fixtures for cross-package tests: plugins installed into a temporary site directory, a running hub."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from support import BROKEN_PLUGINS, example_plugin_source, start_hub, write_dist
+
+
+@pytest.fixture(scope="session")
+def plugin_site(tmp_path_factory) -> Path:
+    """A site directory holding the docs' example plugin (installed by pip from a temporary directory) and broken plugins."""
+    site = tmp_path_factory.mktemp("site")
+    project = tmp_path_factory.mktemp("boya-hello")
+    (project / "boya_hello.py").write_text(example_plugin_source(), encoding="utf-8")
+    (project / "pyproject.toml").write_text(
+        textwrap.dedent(
+            """
+            [build-system]
+            requires = ["setuptools>=68"]
+            build-backend = "setuptools.build_meta"
+
+            [project]
+            name = "boya-hello"
+            version = "1.2.3"
+            dependencies = []
+
+            [project.entry-points.boya]
+            hello = "boya_hello"
+            """
+        ),
+        encoding="utf-8",
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(project),
+        ],
+        check=True,
+    )
+    for dist, (module, entry_name, source) in BROKEN_PLUGINS.items():
+        write_dist(site, dist, module, source, entry_name)
+    return site
+
+
+@pytest.fixture(scope="session")
+def hub(plugin_site):
+    """One hub for the session, with every installed app, the example plugin and the broken plugins."""
+    process, url = start_hub(site=plugin_site)
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
