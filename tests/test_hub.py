@@ -2,6 +2,7 @@
 
 import httpx
 from gradio_client import Client
+from support import boya_env, run_boya, start_hub
 
 
 def tab_labels(url: str) -> list[str]:
@@ -32,3 +33,21 @@ def test_failed_app_tab_says_why(hub):
 def test_an_app_api_is_reachable_through_the_hub(hub):
     client = Client(hub, verbose=False)
     assert client.predict("Ada", api_name="/hello_greet") == "Hello, Ada!"
+
+
+def test_auth_protects_everything_but_healthz():
+    process, url = start_hub("exercises", env=boya_env(BOYA_AUTH="ada:s3cret"))
+    try:
+        assert httpx.get(f"{url}/healthz", timeout=10).status_code == 200
+        assert httpx.get(f"{url}/", timeout=10).status_code == 401
+        assert httpx.get(f"{url}/config", auth=("ada", "wrong"), timeout=10).status_code == 401
+        assert httpx.get(f"{url}/config", auth=("ada", "s3cret"), timeout=30).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_malformed_auth_is_one_clear_line():
+    result = run_boya("serve", "--auth", "no-colon")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "Error: --auth / BOYA_AUTH must look like user:password"

@@ -44,7 +44,9 @@ def plugins_command(as_json):
         click.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
-        status = row["status"] if row["status"] == "ok" else f"{row['status']}: {row['error'] or ''}".rstrip(": ")
+        status = (
+            row["status"] if row["status"] == "ok" else f"{row['status']}: {row['error'] or ''}".rstrip(": ")
+        )
         click.echo(f"{row['name']} {row['version']} [{row['plugin']}] {status}")
         if row["hooks"]:
             click.echo(f"    hooks: {', '.join(row['hooks'])}")
@@ -55,22 +57,42 @@ def _check_port_free(host: str, port: int) -> None:
         try:
             probe.bind((host, port))
         except OSError as error:
-            raise BoyaError(f"cannot listen on {host}:{port} ({error.strerror}); choose another with --port") from None
+            raise BoyaError(
+                f"cannot listen on {host}:{port} ({error.strerror}); choose another with --port"
+            ) from None
 
 
 @cli.command()
 @click.argument("apps", nargs=-1)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; 0.0.0.0 exposes the hub to the network.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind; 0.0.0.0 exposes the hub to the network.",
+)
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(0, 65535))
-def serve(apps, host, port):
+@click.option(
+    "--auth",
+    envvar="BOYA_AUTH",
+    metavar="USER:PASSWORD",
+    help="Require HTTP Basic authentication for everything but /healthz (or set BOYA_AUTH).",
+)
+def serve(apps, host, port, auth):
     """Start the hub web UI with every installed app, or only the APPS named."""
     from .apps import select_apps
+    from .auth import parse_credentials
 
+    credentials = parse_credentials(auth) if auth else None
     selected = select_apps(apps)
     _check_port_free(host, port)
+    if host not in ("127.0.0.1", "localhost", "::1") and credentials is None:
+        click.echo(
+            f"Warning: serving on {host} without --auth: anyone who can reach this port can use the apps.",
+            err=True,
+        )
     from .hub import serve as serve_hub
 
-    serve_hub(selected, host=host, port=port)
+    serve_hub(selected, host=host, port=port, auth=credentials)
 
 
 def main():

@@ -9,11 +9,14 @@ from importlib.resources import files
 
 from . import __version__, plugins
 from .apps import InstalledApp
+from .auth import BasicAuth
 
 
 def _home_markdown(entries: list[InstalledApp], failed: dict[str, str]) -> str:
     if not entries:
-        return "No apps are installed. `pip install boya-medreport` (or another app) and restart `boya serve`."
+        return (
+            "No apps are installed. `pip install boya-medreport` (or another app) and restart `boya serve`."
+        )
     lines = ["| App | Package | Version | What it does |", "| --- | --- | --- | --- |"]
     for entry in entries:
         status = f" **(failed to load: {failed[entry.app.name]})**" if entry.app.name in failed else ""
@@ -66,7 +69,10 @@ def build_hub(entries: list[InstalledApp]):
     return gr.mount_gradio_app(api, hub, path="/", css=css, ssr_mode=False, footer_links=["api", "settings"])
 
 
-def serve(entries: list[InstalledApp], host: str, port: int) -> None:
+def serve(entries: list[InstalledApp], host: str, port: int, auth: tuple[str, str] | None = None) -> None:
     import uvicorn
 
-    uvicorn.run(build_hub(entries), host=host, port=port, log_level="info")
+    app = build_hub(entries)
+    if auth is not None:
+        app = BasicAuth(app, *auth)
+    uvicorn.run(app, host=host, port=port, log_level="info")
