@@ -10,14 +10,13 @@ from decimal import Decimal
 from tokenize import TokenError
 
 import sympy
+from boya.errors import BoyaError
 from sympy.parsing.sympy_parser import (
     convert_xor,
     implicit_multiplication_application,
     parse_expr,
     standard_transformations,
 )
-
-from boya.errors import BoyaError
 
 KINDS = ("integer", "fraction", "decimal", "remainder", "expression", "factored", "roots", "symbol", "boolean")
 _TRANSFORMS = standard_transformations + (implicit_multiplication_application, convert_xor)

@@ -7,6 +7,7 @@ one of four exercise types and :mod:`boya_exercises.verify` re-solves the render
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from random import Random
 from typing import Any
 
@@ -33,12 +34,22 @@ class KPSpec:
     make: Callable[[Random, int], Problem]
 
 
+@cache
 def all_specs() -> dict[str, KPSpec]:
-    """Every servable knowledge point by code, in curriculum order of the family modules."""
+    """Every servable knowledge point by code: the app's families, then those plugins register (cached)."""
+    from boya import plugins
+
     from . import decimals, equations, expressions, fractions, negatives, percents, quadratics, whole_numbers
 
     specs = {}
     for module in (whole_numbers, fractions, decimals, percents, negatives, expressions, equations, quadratics):
         for spec in module.SPECS:
             specs[spec.code] = spec
+    if hasattr(plugins.pm.hook, "register_kp_generators"):
+        for plugin_name, args in plugins.collect("register_kp_generators"):
+            spec = args[0] if len(args) == 1 else None
+            if not isinstance(spec, KPSpec):
+                plugins.report_failure(plugin_name, "register_kp_generators", "register() takes one KPSpec")
+                continue
+            specs.setdefault(spec.code, spec)
     return specs

@@ -64,8 +64,10 @@ def _four_operations(tops, places):
         elif op == "×":
             value, slip = a * b, a * b * 10
         else:
-            a = a * b
-            value, slip = a / b, a / b * 10
+            b = _decimal(rng, 20, 1)
+            value = _decimal(rng, tops[d - 1] // 2 + 1, 2)
+            a = value * b
+            slip = value * 10
         return Problem(f"Compute {show(a)} {op} {show(b)}.", value, "decimal",
                        f"Line up the decimal points (for × count the decimal places; for ÷ shift both numbers until the divisor is whole): "
                        f"{show(a)} {op} {show(b)} = {show(value)}.",

@@ -24,7 +24,7 @@ def _percent_of(rng, d):
 def _percent_change(rng, d):
     percent = Q(rng.choice(((10, 50), (10, 20, 25), (5, 15, 30, 40), (12, 35, 45), (8, 16, 22, 115))[d - 1]))
     price = rng.randint(2, (10, 20, 40, 60, 200)[d - 1]) * 5
-    up = rng.random() < 0.5
+    up = percent >= 100 or rng.random() < 0.5
     change = percent * price / 100
     value = price + change if up else price - change
     word = "increased" if up else "decreased"
