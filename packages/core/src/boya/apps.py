@@ -5,7 +5,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import plugins
 from .errors import BoyaError
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -42,6 +41,8 @@ class InstalledApp:
 
 def installed_apps() -> list[InstalledApp]:
     """Every app registered by a loaded plugin, in plugin order; invalid registrations are reported."""
+    from . import plugins  # here, not at the top: plugin modules import this module while plugins load
+
     found = []
     for plugin_name, args in plugins.collect("register_apps"):
         app = args[0] if args else None
