@@ -1,0 +1,162 @@
+"""``boya anchor bench``: model cost per chunk, browser latency and frame rate, export speed.
+
+- model_ms_p95: one 10 ms chunk through features + model + decision, one torch thread.
+- latency_ms_p95: headless Chromium opens /avatar with a fake microphone playing
+  spoken "ah"s; the page stamps each speech onset (AudioWorklet, browser clock)
+  and the first animation frame that draws the mouth open. Both stamps are on the
+  page's clock, so transport, model and drawing are all inside the figure.
+- engine_latency_ms: the same probe audio streamed straight into the live engine:
+  audio onset to the first open-mouth shape it emits, in stream time (20 ms
+  look-ahead and the 10 ms hop included; no transport, no drawing, no machine load).
+- render_fps: that page's requestAnimationFrame rate while drawing 1920x1080.
+- export_fps: frames per second of ``render`` (skia + x264) for a 1080p60 clip.
+"""
+
+import os
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--autoplay-policy=no-user-gesture-required", "--use-fake-ui-for-media-stream",
+                 "--use-fake-device-for-media-stream"]
+
+
+def _percentiles(values) -> dict:
+    a = np.asarray(values, float)
+    return {"p50": round(float(np.percentile(a, 50)), 3), "p95": round(float(np.percentile(a, 95)), 3),
+            "max": round(float(a.max()), 3), "n": int(a.size)}
+
+
+def model_cost(seconds: float = 20.0) -> dict:
+    import torch
+
+    from .audio import resample
+    from .live import LiveEngine
+    from .tts import synthesize
+
+    torch.set_num_threads(1)
+    speech = synthesize("The quick brown fox jumps over the lazy dog. " * 4, "espeak:en-us+f3")
+    samples = resample(speech.samples, speech.rate, 16000)
+    samples = np.tile(samples, int(np.ceil(seconds * 16000 / len(samples))))[: int(seconds * 16000)]
+    engine = LiveEngine(16000)
+    times = []
+    for start in range(0, len(samples) - 160, 160):
+        t = time.perf_counter()
+        engine.push(samples[start:start + 160])
+        times.append((time.perf_counter() - t) * 1000)
+    return _percentiles(times[50:])
+
+
+def probe_audio(path: Path, events: int, seed: int = 0) -> float:
+    """A WAV of ``events`` spoken "ah"s separated by 0.7-1.2 s of silence; returns its duration."""
+    from .audio import resample, wav_bytes
+    from .tts import synthesize
+
+    rng = np.random.default_rng(seed)
+    speech = synthesize("Ah.", "espeak:en-us+f3", rate=150)
+    ah = resample(speech.samples, speech.rate, 16000)
+    voiced = np.nonzero(np.abs(ah) > 0.05)[0]
+    ah = ah[voiced[0]:voiced[-1]] * (0.6 / np.abs(ah).max())
+    parts = [np.zeros(16000, np.float32)]
+    for _ in range(events):
+        parts += [ah, np.zeros(int(rng.uniform(0.7, 1.2) * 16000), np.float32)]
+    audio = np.concatenate(parts)
+    path.write_bytes(wav_bytes(audio, 16000))
+    return len(audio) / 16000
+
+
+def engine_latency(events: int = 60) -> dict:
+    from .audio import load_audio
+    from .live import LiveEngine
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "probe.wav"
+        probe_audio(path, events)
+        samples = load_audio(path)
+    engine = LiveEngine(16000)
+    shapes = [shape for i in range(0, len(samples), 320) for shape, _, _ in engine.push(samples[i:i + 320])]
+    level = np.abs(samples[: len(samples) // 160 * 160]).reshape(-1, 160).max(1)
+    onsets = [i for i in range(1, len(level)) if level[i] > 0.1 and level[max(0, i - 20):i].max() <= 0.1]
+    found = [next((j - i + 1) * 10 for j in range(i, min(i + 60, len(shapes))) if shapes[j] not in "XA") for i in onsets
+             if any(s not in "XA" for s in shapes[i:i + 60])]
+    return {**_percentiles(found), "missed": len(onsets) - len(found)} if found else {"missed": len(onsets)}
+
+
+def _serve() -> tuple[object, int]:
+    import uvicorn
+    from fastapi import FastAPI
+
+    from .server import add_routes
+
+    api = FastAPI()
+    add_routes(api)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    return server, port
+
+
+def browser_probe(events: int = 60) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        return {"error": f"{CHROMIUM} not found"}
+    server, port = _serve()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            wav = Path(tmp) / "probe.wav"
+            duration = probe_audio(wav, events)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM,
+                                            args=CHROMIUM_ARGS + [f"--use-file-for-fake-audio-capture={wav}%noloop"])
+                page = browser.new_page(viewport={"width": 1920, "height": 1080})
+                page.goto(f"http://127.0.0.1:{port}/avatar?mic=1&automic=1")
+                page.wait_for_function("window.anchorProbe && window.anchorStats.frames > 10", timeout=30_000)
+                page.wait_for_timeout(int(duration * 1000) + 1500)
+                probe = page.evaluate("({lat: window.anchorProbe.latencies, onsets: window.anchorProbe.onsets.length,"
+                                      " ms: window.anchorStats.frameMs})")
+                browser.close()
+    finally:
+        server.should_exit = True
+    frame_ms = np.asarray(probe["ms"][30:], float)
+    result = {"onsets": probe["onsets"], "latency_ms": _percentiles(probe["lat"]) if probe["lat"] else None,
+              "render_fps": round(1000.0 / float(frame_ms.mean()), 1) if frame_ms.size else None,
+              "frame_ms_p95": round(float(np.percentile(frame_ms, 95)), 2) if frame_ms.size else None}
+    return result
+
+
+def export_speed(seconds_text: str = "Hello everyone, welcome back to the stream. Today we build something fun.") -> dict:
+    from .clips import script_clip
+    from .export import export_video
+    from .rig import get_avatar
+
+    clip = script_clip(seconds_text, "espeak:en-us")
+    with tempfile.TemporaryDirectory() as tmp:
+        return export_video(clip, get_avatar("aiko"), Path(tmp) / "bench.mp4", 1920, 1080, 60)
+
+
+def run_bench(browser: bool = True, events: int = 60) -> dict:
+    cost = model_cost()
+    report = {"model_ms_p95": cost["p95"], "model_ms": cost, "engine_latency_ms": engine_latency(events)}
+    if browser:
+        probe = browser_probe(events)
+        report["latency_ms_p95"] = probe["latency_ms"]["p95"] if probe.get("latency_ms") else None
+        report["render_fps"] = probe.get("render_fps")
+        report["browser"] = probe
+    export = export_speed()
+    report["export_fps"] = export["export_fps"]
+    report["export"] = export
+    report["load_average"] = [round(v, 2) for v in os.getloadavg()]
+    return report

@@ -1,0 +1,128 @@
+"""The ``anchor-visemes`` recipe: train the causal viseme model with boya's runtime.
+
+Data: the training sentences spoken by :data:`.corpus.TRAIN_VOICES`, each once
+nearly clean and once degraded (:mod:`.augment`). Loss per 10 ms frame, with the
+output delayed by the model's look-ahead: the negative log of the probability
+mass on the shapes Rhubarb's rules allow for the true phone (what the score
+counts), plus smaller terms for the preferred shape, the viseme and voice activity.
+"""
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+
+WINDOW_FRAMES = 200
+CMN_PRIOR_FRAMES = 100  # running band means count as if 1 s of average speech came first
+BATCH = 16
+DEFAULTS = {"max_steps": 1000, "lr": 3e-3, "lr_schedule": "cosine", "warmup_steps": 50, "eval_every": 200, "save_every": 200}
+DESCRIPTION = "causal log-mel → mouth shape model for the anchor's live mode (synthetic voices, augmented)"
+
+
+def build_batches(items: list[dict], seed: int) -> list[dict]:
+    """Cut utterances into windows of 2 s and group them into padded micro-batches of tensors."""
+    import torch
+
+    windows = []
+    for item in items:
+        n = len(item["mel"])
+        for start in range(0, max(1, n - 50), WINDOW_FRAMES):
+            windows.append({k: v[start:start + WINDOW_FRAMES] for k, v in item.items()})
+    random.Random(seed).shuffle(windows)
+    batches = []
+    for b in range(0, len(windows) - BATCH + 1, BATCH):
+        group = windows[b:b + BATCH]
+        length = max(len(w["mel"]) for w in group)
+        batch = {"mask": torch.zeros(BATCH, length)}
+        for key in ("mel", "allowed", "shape", "viseme", "vad"):
+            first = group[0][key]
+            out = np.zeros((BATCH, length, *first.shape[1:]), first.dtype)
+            for i, w in enumerate(group):
+                out[i, : len(w[key])] = w[key]
+            batch[key] = torch.from_numpy(out)
+        for i, w in enumerate(group):
+            batch["mask"][i, : len(w["mel"])] = 1.0
+        batches.append(batch)
+    return batches
+
+
+def loss_fn(model, batch):
+    import torch.nn.functional as F
+
+    shapes, visemes, vad, _ = model(batch["mel"])
+    k = model.lookahead
+    # The output at frame t describes frame t - k: drop the first k outputs and the last k labels.
+    if k:
+        shapes, visemes, vad = shapes[:, k:], visemes[:, k:], vad[:, k:]
+    labels = {key: batch[key][:, : batch[key].shape[1] - k] for key in ("allowed", "shape", "viseme", "vad", "mask")}
+    mask = labels["mask"] * batch["mask"][:, k:]
+    log_p = shapes.log_softmax(-1)
+    set_loss = -(log_p + (labels["allowed"] + 1e-8).log()).logsumexp(-1)
+    prefer = F.cross_entropy(shapes.transpose(1, 2), labels["shape"], reduction="none")
+    vis = F.cross_entropy(visemes.transpose(1, 2), labels["viseme"], reduction="none")
+    act = F.binary_cross_entropy_with_logits(vad, labels["vad"], reduction="none")
+    per_frame = set_loss + 0.3 * prefer + 0.3 * vis + 0.2 * act
+    return (per_frame * mask).sum(), mask.sum()
+
+
+def make_corpus(seed: int, copies: int = 2, voices_per_sentence: int = 2, limit: int | None = None) -> list[dict]:
+    from .corpus import TRAIN_VOICES, featurize, sentences, synthesize_all
+
+    rng = random.Random(seed)
+    texts, _ = sentences()
+    texts = texts[:limit] if limit else texts
+    by_voice: dict[str, list[str]] = {v: [] for v in TRAIN_VOICES}
+    for text in texts:
+        for voice in rng.sample(TRAIN_VOICES, voices_per_sentence):
+            by_voice[voice].append(text)
+    utterances = [u for voice, group in by_voice.items() if group for u in synthesize_all(group, voice, rng)]
+    nrng = np.random.default_rng(seed)
+    items = []
+    for u in utterances:
+        items.append(featurize(u, nrng if nrng.random() < 0.3 else None))
+        items += [featurize(u, nrng) for _ in range(copies - 1)]
+    return items
+
+
+def load_or_make_corpus(config) -> list[dict]:
+    """``--data tiny``: a dozen sentences (tests, smoke runs); ``--data X.npz``: reuse (or first write) a corpus cache."""
+    if config.data == "tiny":
+        return make_corpus(config.seed, copies=1, limit=12)
+    cache = Path(config.data) if config.data else None
+    if cache is not None and cache.is_file():
+        with np.load(cache) as stored:
+            count = int(stored["count"])
+            return [{key: stored[f"{i}/{key}"] for key in ("mel", "allowed", "shape", "viseme", "vad")} for i in range(count)]
+    items = make_corpus(config.seed)
+    if cache is not None:
+        arrays = {f"{i}/{key}": value for i, item in enumerate(items) for key, value in item.items()}
+        np.savez(cache, count=len(items), **arrays)
+    return items
+
+
+def train(config) -> Path:
+    """Recipe entry point: build the corpus, fit with :class:`boya.runtime.Trainer`, write the model card."""
+    import torch
+
+    from boya.runtime import Trainer
+
+    from .model import CausalVisemeNet
+
+    torch.manual_seed(config.seed)
+    items = load_or_make_corpus(config)
+    model = CausalVisemeNet(cmn_prior=CMN_PRIOR_FRAMES)
+    mel = np.concatenate([item["mel"] for item in items])
+    model.mean.copy_(torch.from_numpy(mel.mean(0)))
+    model.std.copy_(torch.from_numpy(mel.std(0) + 1e-3))
+    batches = build_batches(items, config.seed)
+    held = max(1, len(batches) // 20)
+    trainer = Trainer(model, config, loss_fn)
+    metrics = trainer.fit(batches[held:], eval_data=batches[:held])
+    out = Path(config.out_dir)
+    card = {"recipe": "anchor-visemes", "seed": config.seed, "max_steps": config.max_steps, "lr": config.lr,
+            "frames": int(len(mel)), "batches": len(batches), "lookahead_frames": model.lookahead, "cmn_prior_frames": model.cmn_prior,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "final": {k: v for k, v in metrics.items() if isinstance(v, (int, float, str))}}
+    (out / "model.json").write_text(json.dumps(card, indent=2))
+    return out / "model.safetensors"

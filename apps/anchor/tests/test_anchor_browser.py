@@ -1,0 +1,47 @@
+"""The /avatar page in headless Chromium: it draws the rig like render.py does, and follows the stream."""
+
+import base64
+import io
+import os
+
+import numpy as np
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
+              pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="needs Debian chromium")]
+
+
+def test_page_draws_the_rig_like_the_exporter_and_streams_frames():
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    from boya_anchor import server
+    from boya_anchor.animate import Animator
+    from boya_anchor.bench import CHROMIUM, CHROMIUM_ARGS, _serve
+    from boya_anchor.render import SkiaRenderer
+    from boya_anchor.rig import get_avatar
+
+    server._STAGE = None
+    uvicorn_server, port = _serve()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 960, "height": 540})
+            page.goto(f"http://127.0.0.1:{port}/avatar")
+            page.wait_for_function("window.anchorStats.frames > 20", timeout=30_000)
+            rig = get_avatar(server.stage().rig["name"])
+            animator = Animator(rig)
+            for i in range(15):
+                params = animator.frame(i / 100, "D")
+            params["AngleZ"], params["EyeLOpen"] = 8.0, 0.3
+            url = page.evaluate("(p) => window.anchorRender(p)", params)
+            browser.close()
+    finally:
+        uvicorn_server.should_exit = True
+        server._STAGE = None
+    drawn = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"), np.int16)
+    expected = SkiaRenderer(rig).draw(params)[..., :3].astype(np.int16)
+    diff = np.abs(drawn - expected).max(-1)
+    assert drawn.shape == expected.shape == (1080, 1920, 3)
+    assert (diff > 40).mean() < 0.002  # same drawing up to anti-aliasing along edges (the mouth alone is ~0.5%)
+    assert np.abs(drawn[..., 0].astype(int) - drawn[..., 2]).mean() > 5  # not a blank canvas

@@ -1,0 +1,109 @@
+"""The /avatar page and its WebSocket: frames to several viewers, clips, bad messages, disconnects."""
+
+import json
+
+import numpy as np
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from boya_anchor import server
+from boya_anchor.clips import Clip
+from boya_anchor.rig import PARAM_NAMES
+
+
+@pytest.fixture
+def client():
+    server._STAGE = None
+    api = FastAPI()
+    server.add_routes(api)
+    with TestClient(api) as test_client:
+        yield test_client
+    server._STAGE = None
+
+
+def next_frame(ws):
+    while True:
+        message = json.loads(ws.receive_text())
+        if "p" in message:
+            return message
+
+
+def test_page_and_script_are_served(client):
+    page = client.get("/avatar")
+    assert page.status_code == 200 and '<canvas id="stage" width="1920" height="1080">' in page.text
+    assert '"happy"' in page.text  # expression hotkeys are listed in the page
+    script = client.get("/anchor/avatar.js")
+    assert script.status_code == 200 and "requestAnimationFrame" in script.text
+    assert client.get("/anchor/rigs/bolt.json").json()["name"] == "bolt"
+    assert client.get("/anchor/rigs/nobody.json").status_code == 404
+    assert client.get("/anchor/clips/doesnotexist.wav").status_code == 404
+
+
+def test_viewer_gets_rig_then_compact_frames(client):
+    with client.websocket_connect("/anchor/ws") as ws:
+        hello = json.loads(ws.receive_text())
+        assert hello["type"] == "hello" and hello["params"] == list(PARAM_NAMES) and "A" in hello["rig"]["mouth"]
+        frames = [next_frame(ws) for _ in range(20)]
+    assert all(len(f["p"]) == len(PARAM_NAMES) for f in frames)
+    assert all(len(json.dumps(f, separators=(",", ":"))) < 160 for f in frames)
+    times = [f["t"] for f in frames]
+    assert times == sorted(times) and times[-1] > times[0]
+
+
+def test_several_viewers_and_a_disconnect_do_not_stop_the_others(client):
+    with client.websocket_connect("/anchor/ws") as first:
+        first.receive_text()
+        with client.websocket_connect("/anchor/ws") as second:
+            second.receive_text()
+            next_frame(first), next_frame(second)
+            assert len(server.stage().viewers) == 2
+        before = next_frame(first)["t"]
+        after = [next_frame(first)["t"] for _ in range(10)]
+        assert after[-1] > before
+        assert len(server.stage().viewers) == 1
+
+
+def test_bad_messages_get_an_error_and_the_stream_continues(client):
+    with client.websocket_connect("/anchor/ws") as ws:
+        ws.receive_text()
+        ws.send_text("not json")
+        ws.send_text(json.dumps({"type": "expression", "name": "furious"}))
+        ws.send_bytes(b"\x00\x01" * 160)  # audio before announcing a microphone
+        errors = []
+        while len(errors) < 3:
+            message = json.loads(ws.receive_text())
+            if message.get("type") == "error":
+                errors.append(message["message"])
+        assert "unknown expression" in errors[1] and "mic" in errors[2]
+        assert "p" in next_frame(ws)
+
+
+def test_expression_changes_the_frames(client):
+    with client.websocket_connect("/anchor/ws") as ws:
+        ws.receive_text()
+        ws.send_text(json.dumps({"type": "expression", "name": "happy"}))
+        form = PARAM_NAMES.index("MouthForm")
+        for _ in range(50):
+            if next_frame(ws)["p"][form] == 0.8:
+                break
+        else:
+            pytest.fail("expression never reached the frames")
+
+
+def test_played_clip_reaches_every_viewer_with_audio_and_track(client):
+    rate = 16000
+    samples = np.sin(np.linspace(0, 2000, rate // 2)).astype(np.float32) * 0.3
+    clip = Clip(samples, rate, ["X"] * 10 + ["D"] * 30 + ["X"] * 10, "test")
+    with client.websocket_connect("/anchor/ws") as a, client.websocket_connect("/anchor/ws") as b:
+        a.receive_text(), b.receive_text()
+        server.stage().play(clip)
+        for ws in (a, b):
+            while (message := json.loads(ws.receive_text())).get("type") != "clip":
+                pass
+            assert len(message["track"]) == 50 and message["mouth_params"][0] == "MouthOpenY"
+            assert max(row[0] for row in message["track"]) > 0.8  # D opens the mouth wide
+        audio = client.get(message["url"])
+        assert audio.status_code == 200 and audio.content[:4] == b"RIFF"
+        shapes = {next_frame(a)["s"] for _ in range(40)}
+        assert "D" in shapes
