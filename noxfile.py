@@ -11,7 +11,7 @@ nox.options.default_venv_backend = "venv"
 
 CONSTRAINTS = ("-c", "constraints.txt")
 PACKAGES = ("./packages/core", "./apps/medreport", "./apps/exercises", "./apps/anchor")
-TEST_PACKAGES = ("./packages/core[test]", *PACKAGES[1:])
+TEST_PACKAGES = ("./packages/core[test,inference]", *PACKAGES[1:])
 
 
 def install(session, *packages):

@@ -32,7 +32,7 @@ def test_plugins_command_imports_neither_torch_nor_gradio():
         "sys.argv = ['boya', 'plugins', '--json']\n"
         "from boya import cli\n"
         "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
-        "heavy = sorted(m for m in ('torch', 'gradio', 'transformers') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('torch', 'gradio', 'transformers', 'sympy', 'scipy') if m in sys.modules)\n"
         "print('HEAVY', heavy, file=sys.stderr)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

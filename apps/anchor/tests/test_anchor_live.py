@@ -12,7 +12,7 @@ from boya.errors import BoyaError
 from boya_anchor.audio import load_audio, wav_bytes
 from boya_anchor.features import StreamingLogMel, log_mel
 from boya_anchor.live import LiveEngine, load_model, shapes_for_audio
-from boya_anchor.model import CausalVisemeNet
+from boya_anchor.model import CausalVisemeNet, FrameStepper
 from boya_anchor.tts import synthesize
 
 
@@ -54,6 +54,17 @@ def test_streaming_model_equals_one_pass(model_path, speech):
             state = out[3]
             parts.append(out[0])
     assert torch.allclose(whole, torch.cat(parts, 1), atol=1e-5)
+
+
+def test_numpy_frame_stepper_equals_the_torch_model(model_path, speech):
+    model = load_model(model_path)
+    mel = log_mel(speech)
+    with torch.no_grad():
+        shapes, _, vad, _ = model(torch.from_numpy(mel)[None])
+    stepper = FrameStepper(model)
+    steps = [stepper.step(row) for row in mel]
+    assert np.allclose(np.stack([s for s, _ in steps]), shapes[0].numpy(), atol=1e-4)
+    assert np.allclose([v for _, v in steps], vad[0].numpy(), atol=1e-4)
 
 
 def test_engine_emits_one_shape_per_10ms_and_file_mode_matches(model_path, speech):

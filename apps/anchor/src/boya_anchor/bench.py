@@ -6,8 +6,8 @@
   and the first animation frame that draws the mouth open. Both stamps are on the
   page's clock, so transport, model and drawing are all inside the figure.
 - engine_latency_ms: the same probe audio streamed straight into the live engine:
-  audio onset to the first open-mouth shape it emits, in stream time (20 ms
-  look-ahead and the 10 ms hop included; no transport, no drawing, no machine load).
+  audio onset to the first open-mouth shape it emits, in stream time (the
+  model's look-ahead and the 10 ms hop included; no transport, no drawing, no machine load).
 - render_fps: that page's requestAnimationFrame rate while drawing 1920x1080.
 - export_fps: frames per second of ``render`` (skia + x264) for a 1080p60 clip.
 """

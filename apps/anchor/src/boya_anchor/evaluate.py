@@ -104,10 +104,11 @@ def _score(methods: dict, clips: list[dict], out_dir: Path | None) -> dict:
 
 def evaluate(model_path: str | None = None, human: bool = True, n_sentences: int = 20, human_limit: int = 40,
              out_dir: str | None = None) -> dict:
-    from .live import shapes_for_audio
+    from .live import load_model, shapes_for_audio
 
+    lookahead_ms = load_model(model_path).lookahead * 10
     methods = {"model": lambda s: shapes_for_audio(s, model_path), "amplitude": amplitude_shapes, "rhubarb_style": rhubarb_style_shapes}
-    report = {"note": "set accuracy per 10 ms frame; model = streaming causal model (20 ms look-ahead, VAD gate, hold); "
+    report = {"note": f"set accuracy per 10 ms frame; model = streaming causal model ({lookahead_ms} ms look-ahead, VAD gate, hold); "
                       "rhubarb_style = PocketSphinx all-phone + Rhubarb's rules (the rhubarb binary is not installed)"}
     out = Path(out_dir) if out_dir else None
     groups = {"held_out_voices": synthetic_clips(n_sentences)}

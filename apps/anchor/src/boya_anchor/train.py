@@ -15,6 +15,7 @@ import numpy as np
 
 WINDOW_FRAMES = 200
 CMN_PRIOR_FRAMES = 100  # running band means count as if 1 s of average speech came first
+LOOKAHEAD_FRAMES = 2  # output delay in 10 ms frames: accuracy vs the live latency bar
 BATCH = 16
 DEFAULTS = {"max_steps": 1000, "lr": 3e-3, "lr_schedule": "cosine", "warmup_steps": 50, "eval_every": 200, "save_every": 200}
 DESCRIPTION = "causal log-mel → mouth shape model for the anchor's live mode (synthetic voices, augmented)"
@@ -111,7 +112,7 @@ def train(config) -> Path:
 
     torch.manual_seed(config.seed)
     items = load_or_make_corpus(config)
-    model = CausalVisemeNet(cmn_prior=CMN_PRIOR_FRAMES)
+    model = CausalVisemeNet(lookahead=LOOKAHEAD_FRAMES, cmn_prior=CMN_PRIOR_FRAMES)
     mel = np.concatenate([item["mel"] for item in items])
     model.mean.copy_(torch.from_numpy(mel.mean(0)))
     model.std.copy_(torch.from_numpy(mel.std(0) + 1e-3))

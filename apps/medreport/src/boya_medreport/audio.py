@@ -16,7 +16,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-
 from boya.errors import BoyaError
 
 SAMPLE_RATE = 16_000
@@ -54,7 +53,9 @@ def load_audio(source, *, sample_rate: int | None = None, max_seconds: float = M
             raise BoyaError(f"the audio file {path} is empty (0 bytes)")
         samples = _decode(str(path), name, max_seconds)
     else:
-        raise BoyaError(f"cannot read audio from a {type(source).__name__}; give a file path, bytes or an array")
+        raise BoyaError(
+            f"cannot read audio from a {type(source).__name__}; give a file path, bytes or an array"
+        )
     _check_content(samples, name)
     return samples
 
@@ -132,7 +133,9 @@ def _resample(samples: np.ndarray, rate: int, max_seconds: float, name: str) -> 
         raise BoyaError(_too_long_message(name, max_seconds))
     if rate == SAMPLE_RATE or samples.size == 0:
         return np.ascontiguousarray(samples, dtype=np.float32)
-    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[None, :], dtype=np.float32), format="flt", layout="mono")
+    frame = av.AudioFrame.from_ndarray(
+        np.ascontiguousarray(samples[None, :], dtype=np.float32), format="flt", layout="mono"
+    )
     frame.sample_rate = rate
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
     out = [f.to_ndarray().reshape(-1) for f in [*resampler.resample(frame), *resampler.resample(None)]]
@@ -143,7 +146,9 @@ def _check_content(samples: np.ndarray, name: str) -> None:
     if samples.size == 0:
         raise BoyaError(f"{name} contains no audio samples")
     if samples.size < SAMPLE_RATE // 10:
-        raise BoyaError(f"{name} is too short ({samples.size / SAMPLE_RATE:.2f} s); record at least 0.1 s of speech")
+        raise BoyaError(
+            f"{name} is too short ({samples.size / SAMPLE_RATE:.2f} s); record at least 0.1 s of speech"
+        )
     if float(np.abs(samples).max()) < SILENCE_PEAK:
         raise BoyaError(f"{name} is silent (peak below -60 dBFS); check the microphone")
 
@@ -158,6 +163,22 @@ def _too_long_message(name: str, max_seconds: float) -> str:
 
 def _reason(error: Exception) -> str:
     return getattr(error, "strerror", None) or str(error)
+
+
+def split_at_pauses(samples: np.ndarray, max_seconds: float) -> list[np.ndarray]:
+    """Cut audio longer than ``max_seconds`` into pieces, each cut at the quietest 50 ms
+    in the last third of the window, so recognisers with a fixed window (Whisper: 30 s)
+    do not lose words at the boundary."""
+    window, hop = int(max_seconds * SAMPLE_RATE), SAMPLE_RATE // 20
+    pieces, start = [], 0
+    while samples.size - start > window:
+        search = samples[start + window * 2 // 3 : start + window]
+        frames = search[: search.size // hop * hop].reshape(-1, hop)
+        cut = start + window * 2 // 3 + int(np.argmin((frames**2).mean(axis=1))) * hop + hop // 2
+        pieces.append(samples[start:cut])
+        start = cut
+    pieces.append(samples[start:])
+    return pieces
 
 
 def write_wav(path, samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Path:

@@ -18,6 +18,7 @@ Two levels:
 
 import datetime
 import math
+import re
 import random
 
 from . import vocabulary as vocab
@@ -134,7 +135,7 @@ LOCATION_SURFACES = {
 }
 SIZED = {"pulmonary nodule", "pulmonary mass", "lymphadenopathy", "kidney stone", "liver lesion", "gallstones", "pleural effusion", "disc herniation"}
 NORMAL_STATEMENTS = {  # sentences that name no finding; the model must answer "none"
-    "chest": ["The lungs are clear.", "Heart size is normal.", "Heart size is upper limits of normal.", "The cardiomediastinal silhouette is within normal limits.",
+    "chest": ["The lungs are clear.", "Lungs are clear of airspace disease.", "The lungs are clear without infiltrate.", "Heart size is normal.", "Heart size is upper limits of normal.", "The cardiomediastinal silhouette is within normal limits.",
               "Mediastinal contours are unremarkable.", "The lungs are well expanded.", "Pulmonary vasculature is normal.", "Both lungs are clear and expanded.",
               "No acute cardiopulmonary process.", "Degenerative changes of the thoracic spine.", "Sternotomy wires are intact.", "Calcified granuloma in the left lung.",
               "The heart size remains normal.", "Lung volumes are low.", "Heart and mediastinum of normal size and contour.", "Bony thorax is unremarkable.",
@@ -145,11 +146,25 @@ NORMAL_STATEMENTS = {  # sentences that name no finding; the model must answer "
     "joint": ["Alignment is anatomic.", "Bone mineralization is normal.", "Soft tissues are unremarkable.", "The tendons are intact.", "Joint spaces are preserved."],
     "veins": ["The veins are fully compressible.", "Normal flow and augmentation.", "Normal phasic flow in the common femoral vein."],
 }
+GENERIC_NORMALS = ["No acute abnormality.", "No acute findings.", "Normal study.", "Unremarkable examination.", "No acute process.",
+                   "No significant abnormality.", "Otherwise unremarkable.", "Normal examination.", "No acute osseous abnormality.",
+                   "Negative study.", "Within normal limits.", "No interval change."]
 NON_FINDING_STATEMENTS = ["PA and lateral views of the chest were obtained.", "Comparison is made with the prior study.", "Comparison: none.", "Technique: standard protocol.",
                           "Axial images were obtained without contrast.", "Clinical correlation is recommended.", "Follow-up imaging in 3 months is recommended.",
                           "These findings were discussed with the ordering physician.", "Dictated by the attending radiologist.", "Prior exam from 2019 was reviewed.",
                           "Rule out pneumonia.", "History of fall.", "Evaluate for fracture.", "Study limited by motion."]
 
+# Findings said as a statement about an organ rather than with a noun for the finding.
+STATEMENTS = {
+    "cardiomegaly": (["The heart is enlarged.", "Heart size is mildly enlarged.", "The cardiac silhouette is enlarged.", "Cardiac size remains enlarged but stable.",
+                      "The heart size is moderately enlarged.", "Heart is large.", "The cardiac silhouette is mildly enlarged, unchanged.", "Heart size is increased."],
+                     ["The heart is not enlarged.", "Heart size is not enlarged.", "The cardiac silhouette is not enlarged."]),
+    "rib fracture": (["Healed fracture of the left 6th rib.", "Fractures of the right 4th and 5th ribs.", "Old fracture through the posterior left 7th rib.",
+                      "Acute fracture of the right 9th rib.", "Nondisplaced fractures of the left lateral ribs.", "Fracture deformity of a right rib."],
+                     ["The ribs are intact.", "No displaced rib fracture.", "No fracture of the ribs."]),
+    "pulmonary edema": (["Diffuse interstitial opacities consistent with edema.", "There is pulmonary vascular congestion with interstitial edema."],
+                        ["No edema.", "Mild congestion without edema."]),
+}
 MODIFIERS = ["small", "mild", "moderate", "large", "minimal", "focal", "patchy", "trace", "tiny", "subtle", "new", "stable"]
 PRESENT = [
     "There is {a}{f}{loc}{size}.", "{F}{loc}{size}.", "Findings consistent with {a}{f}{loc}{size}.", "{A}{f} is seen{loc}{size}.",
@@ -298,12 +313,15 @@ def finding_sentence(rng: random.Random, body_part: str, split: str = "train") -
     """One findings-section sentence about ``body_part`` and the findings it states, in order."""
     names = observations_for(body_part)
     kind = rng.choices(["present", "absent", "absent_list", "possible", "pseudo", "mixed", "normal", "impression_list", "redacted"],
-                       weights=[26, 18, 14, 8, 5, 7, 10, 8, 4])[0]
+                       weights=[24, 17, 14, 8, 5, 7, 13, 9, 3])[0]
     if kind == "normal" or not names:
         key = {"lumbar spine": "spine", "cervical spine": "spine", "lower extremity veins": "veins"}.get(body_part, body_part)
         key = key if key in NORMAL_STATEMENTS else ("abdomen" if "abdomen" in body_part else "joint")
-        return pick(rng, NORMAL_STATEMENTS[key] + NON_FINDING_STATEMENTS[:4], split), []
+        return pick(rng, NORMAL_STATEMENTS[key] + GENERIC_NORMALS + NON_FINDING_STATEMENTS, split), []
     obs = rng.choice(names)
+    if obs in STATEMENTS and kind in ("present", "absent") and rng.random() < 0.4:
+        present, absent = STATEMENTS[obs]
+        return pick(rng, present if kind == "present" else absent, split), [{"observation": obs, "status": kind, "location": None, "size": None}]
     if kind == "present":
         f = _finding(rng, obs, body_part, "present", split)
         return _fill(rng, pick(rng, PRESENT, split), f, split), [f]
@@ -379,6 +397,15 @@ ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", 
 TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 ORDINALS = {1: "first", 2: "second", 3: "third", 5: "fifth", 8: "eighth", 9: "ninth", 12: "twelfth", 20: "twentieth", 30: "thirtieth"}
 
+
+def spoken_ordinal(n: int) -> str:
+    if n in ORDINALS:
+        return ORDINALS[n]
+    if n > 20 and n % 10:
+        return TENS[n // 10] + " " + spoken_ordinal(n % 10)
+    return spoken_number(n) + "th"
+
+
 EXAMS = {  # body part -> (modalities, spoken names of the part, lateral?)
     "head": (["CT", "MR"], ["head", "brain"], False),
     "chest": (["XR", "CT"], ["chest", "thorax"], False),
@@ -424,7 +451,7 @@ def spoken_year(year: int) -> str:
 def date_surface(rng, date: datetime.date, split: str, spoken: bool) -> str:
     m = MONTHS[date.month - 1]
     if spoken:
-        day = ORDINALS.get(date.day) or spoken_number(date.day)
+        day = spoken_ordinal(date.day)
         return rng.choice([f"{m} {day}, {spoken_year(date.year)}", f"{m} {spoken_number(date.day)} {spoken_year(date.year)}",
                            f"the {day} of {m} {spoken_year(date.year)}"])
     return pick(rng, [f"{date.month}/{date.day}/{date.year}", f"{m} {date.day}, {date.year}", f"{date.day} {m} {date.year}",
@@ -558,10 +585,15 @@ def speak(rng, text: str) -> str:
 
 
 def spoken_digits(word: str) -> str:
-    """12 -> twelve, 1.2 -> one point two, C5-C6 stays (a level name), 12/9 left as is."""
+    """12 -> twelve, (1.2 -> (one point two; C5-C6 and 12/9 stay as written (level names, dates)."""
     if any(c.isalpha() for c in word) or "/" in word or "-" in word:
         return word
-    if "." in word:
-        whole, frac = word.split(".", 1)
-        return (spoken_number(int(whole)) if whole else "") + " point " + " ".join(ONES[int(d)] for d in frac)
-    return spoken_number(int(word)) if word.isdigit() and int(word) < 10000 else word
+
+    def say(match):
+        number = match.group(0)
+        if "." in number:
+            whole, frac = number.split(".", 1)
+            return ((spoken_number(int(whole)) + " ") if whole else "") + "point " + " ".join(ONES[int(d)] for d in frac)
+        return spoken_number(int(number)) if int(number) < 10000 else number
+
+    return re.sub(r"\d*\.\d+|\d+", say, word)

@@ -31,7 +31,7 @@ _NAME_CUES = [
     re.compile(rf"\b[Pp]atient\s*(?:is|:)?\s+{_NAME}"),
     re.compile(rf"\b[Nn]ame\s*(?:is|:)?\s*{_NAME}"),
     re.compile(rf"\bfor\s+(?:patient\s+)?{_NAME}\s*,"),
-    re.compile(rf"^(?:This is|We have)\s+{_NAME}\s*,"),
+    re.compile(rf"\b(?:This is|We have)\s+{_NAME}\s*,"),
     re.compile(rf"^{_NAME}\s*,"),
 ]
 _NOT_NAMES = {"ct", "mri", "mr", "x-ray", "the", "a", "an", "exam", "this", "male", "female", "patient", "name", "dob", "mrn"}
@@ -100,7 +100,7 @@ def _year_words(words: list[str]) -> tuple[int | None, int]:
 def parse_date(text: str) -> datetime.date | None:
     """A date at the start of ``text`` in any dictated form (US order for numeric dates)."""
     text = text.strip()
-    numeric = re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})\b", text)
+    numeric = re.match(r"(\d{4})[-\s/.](\d{1,2})[-\s/.](\d{1,2})\b", text)
     parts = None
     if numeric:
         parts = (int(numeric[1]), int(numeric[2]), int(numeric[3]))
@@ -170,6 +170,8 @@ def _name(text: str) -> str | None:
             words = m.group(1).split()
             while words and words[-1].lower().rstrip(".,") in _NOT_NAMES | {"mrn", "dob", "medical", "born", "date"}:
                 words.pop()
+            if words and len(words[-1]) > 3:
+                words[-1] = words[-1].rstrip(".")
             if len(words) >= 2 and words[0].lower() not in _NOT_NAMES:
                 return " ".join(words)
     return None
@@ -191,7 +193,7 @@ def _phrases(mapping_a: dict, mapping_b: dict) -> list[tuple[str, str]]:
 
 def exam_fields(text: str) -> dict:
     """``{"modality", "body_part", "laterality", "contrast"}`` from an exam description."""
-    plain = " " + vocab.squash(text) + " "
+    plain = " " + vocab.squash(re.sub(r"[^\w\s/\-]", " ", text)) + " "
     modality = next((code for phrase, code in _phrases(vocab.vocabulary()["modalities"], _EXTRA_MODALITY) if f" {phrase} " in plain), None)
     body_part = next((part for phrase, part in _phrases(vocab.body_parts(), _EXTRA_BODY) if f" {phrase} " in plain), None)
     if modality is None and body_part == "lower extremity veins" and " duplex " in plain:

@@ -1,10 +1,16 @@
-"""The medreport app's entry point: registers its hub tab and its ``boya medreport`` commands.
+"""The medreport app's entry point: its hub tab, ``boya medreport`` commands, training recipe,
+report rules and ASR backends, all through hooks (the app uses its own hook specs for its defaults).
 
 Kept import-light (no torch, no gradio at import) so ``boya plugins`` stays fast.
 """
 
 from boya import hookimpl
 from boya.apps import App
+from boya.plugins import pm
+
+from . import hookspecs
+
+pm.add_hookspecs(hookspecs)
 
 
 @hookimpl
@@ -19,3 +25,28 @@ def register_commands(cli):
     from .cli import medreport
 
     cli.add_command(medreport)
+
+
+@hookimpl
+def register_recipes(register):
+    from boya.recipes import Recipe
+
+    from .extract import recipe
+
+    register(Recipe(name=recipe.RECIPE, description="Dictation sentence -> structured findings: small T5 on generated dictations", train=recipe.train,
+                    defaults=recipe.DEFAULTS))
+
+
+@hookimpl
+def report_rules(register):
+    from .rules import BUILTIN_RULES
+
+    for name, rule in BUILTIN_RULES:
+        register(name, rule)
+
+
+@hookimpl
+def asr_backends(register):
+    from .asr import register_builtin_backends
+
+    register_builtin_backends(register)

@@ -35,7 +35,7 @@ def sentences(text: str) -> list[str]:
     """Sentences of a chunk; not split after abbreviations (Dr., St.) or inside decimals."""
     pieces = []
     for piece in _SENTENCE_END.split(text.strip()):
-        if pieces and (pieces[-1].lower().endswith(_ABBREVIATIONS) or re.search(r"(?:^|\s)\d{1,2}\.$", pieces[-1])):
+        if pieces and (pieces[-1].lower().endswith(_ABBREVIATIONS) or re.fullmatch(r"\(?\d{1,2}[.)]", pieces[-1])):
             pieces[-1] += " " + piece
         else:
             pieces.append(piece)

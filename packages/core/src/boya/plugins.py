@@ -21,7 +21,15 @@ import pluggy
 from . import hookspecs
 
 ENTRY_POINT_GROUP = "boya"
-DEFAULT_PLUGINS = ("boya.default_plugins",)
+DEFAULT_PLUGINS = (
+    "boya.default_plugins",
+    "boya.default_plugins.loggers",
+    "boya.default_plugins.core_recipes",
+    "boya.default_plugins.train",
+    "boya.default_plugins.bench",
+    "boya.default_plugins.inference_commands",
+    "boya.default_plugins.tp_plans",
+)
 
 
 @dataclass
@@ -91,7 +99,11 @@ def _load_defaults() -> None:
     for module_name in DEFAULT_PLUGINS:
         if not pm.has_plugin(module_name):
             module = importlib.import_module(module_name)
-            _register(module, module_name, PluginInfo(name=module_name, distribution=dist_name, version=dist_version))
+            _register(
+                module,
+                module_name,
+                PluginInfo(name=module_name, distribution=dist_name, version=dist_version),
+            )
 
 
 def _check_pending() -> None:
@@ -157,7 +169,9 @@ def plugin_infos() -> list[PluginInfo]:
     """Every plugin seen, loaded or not, with the hooks it implements."""
     for name, info in _infos.items():
         plugin = pm.get_plugin(name)
-        info.hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin)) if plugin is not None else []
+        info.hooks = (
+            sorted(caller.name for caller in pm.get_hookcallers(plugin)) if plugin is not None else []
+        )
     return sorted(_infos.values(), key=lambda info: (info.distribution, info.name))
 
 

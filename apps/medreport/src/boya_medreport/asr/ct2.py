@@ -12,7 +12,6 @@ import struct
 from pathlib import Path
 
 import numpy as np
-
 from boya.errors import BoyaError
 
 # CTranslate2's DataType enum
@@ -57,7 +56,11 @@ def read_ct2(path) -> tuple[str, dict[str, np.ndarray]]:
             dtype = _DTYPES.get(dtype_id)
             if dtype is None:
                 raise BoyaError(f"{path}: variable {name} has unsupported CTranslate2 dtype {dtype_id}")
-            array = np.frombuffer(data, dtype=dtype, count=nbytes // np.dtype(dtype).itemsize, offset=reader.offset)
+            if reader.offset + nbytes > len(data):
+                raise struct.error(f"variable {name} runs past the end of the file")
+            array = np.frombuffer(
+                data, dtype=dtype, count=nbytes // np.dtype(dtype).itemsize, offset=reader.offset
+            )
             reader.offset += nbytes
             variables[name] = array.reshape(shape)
         (aliases,) = reader.unpack("<I")

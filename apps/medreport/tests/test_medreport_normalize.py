@@ -1,0 +1,80 @@
+import pytest
+from boya_medreport.normalize import normalize
+
+
+@pytest.mark.parametrize(
+    ("spoken", "written"),
+    [
+        # dictation commands, typed or as a recogniser writes them (with its own punctuation around)
+        ("there is a nodule period no effusion period", "There is a nodule. No effusion."),
+        ("small effusion comma stable period", "Small effusion, stable."),
+        ("Small effusion, comma, stable. Period.", "Small effusion, stable."),
+        ("findings colon no pneumothorax period", "Findings: No pneumothorax."),
+        ("Findings, colon. No pneumothorax.", "Findings: No pneumothorax."),
+        (
+            "no acute process period new paragraph impression colon normal",
+            "No acute process.\n\nImpression: Normal",
+        ),
+        ("no acute process new line recommendation colon none", "No acute process\nRecommendation: None"),
+        ("mild atelectasis semicolon small effusion", "Mild atelectasis; small effusion"),
+        # scratch that: the last phrase goes, back to the previous punctuation mark
+        ("there is a nodule scratch that there is a mass period", "There is a mass."),
+        (
+            "no effusion period there is a nodule in the left lobe scratch that right lobe period",
+            "No effusion. Right lobe.",
+        ),
+        ("no effusion period scratch that no pneumothorax period", "No pneumothorax."),
+        ("findings colon mass scratch that nodule", "Findings: Nodule"),
+        # the words themselves are kept where they are not commands
+        ("diverticulitis in the sigmoid colon period", "Diverticulitis in the sigmoid colon."),
+        ("stable over a period of two years", "Stable over a period of two years"),
+        ("in the postoperative period", "In the postoperative period"),
+        ("this may represent atelectasis", "This may represent atelectasis"),
+        # numbers, sizes and units
+        ("twelve by nine millimeters", "12 x 9 mm"),
+        ("a twelve point five millimeter nodule", "A 12.5 mm nodule"),
+        ("point five centimeter", "0.5 cm"),
+        ("a two by three by four centimeter mass", "A 2 x 3 x 4 cm mass"),
+        ("There is a 12 by 9 millimeter nodule.", "There is a 12 x 9 mm nodule."),
+        ("one point two centimeters", "1.2 cm"),
+        ("twenty-four millimeters", "24 mm"),
+        ("a 12mm module and a 1.5cm mass", "A 12 mm module and a 1.5 cm mass"),
+        ("three hundred and twelve", "312"),
+        ("two nodules", "Two nodules"),
+        # dates
+        ("born march third nineteen eighty four", "Born March 3, 1984"),
+        ("date of birth the third of march nineteen eighty four", "Date of birth March 3, 1984"),
+        ("dob june twenty first, two thousand five", "Dob June 21, 2005"),
+        ("born May 8, 1984.", "Born May 8, 1984."),
+        ("born october nine nineteen oh five", "Born October 9, 1905"),
+        ("compared with twenty twenty four", "Compared with 2024"),
+        # record numbers
+        ("M R N one two three four five six", "MRN 123456"),
+        ("MRN 1-2-3-4-5-6, date of birth", "MRN 123456, date of birth"),
+        ("medical record number seven three one oh five", "Medical record number 73105"),
+        ("MRN colon four four two one nine", "MRN: 44219"),
+        ("medical record, number 4 6 1 4 3, period", "Medical record, number 46143."),
+        ("seven three one five seven three nine zero nine", "731573909"),
+        # vertebral levels
+        ("disc herniation at C five C six", "Disc herniation at C5-C6"),
+        ("stenosis at L5 S1 and L-4, L-5", "Stenosis at L5-S1 and L4-L5"),
+        # already written text passes through unchanged
+        (
+            "Exam: CT of the chest. Findings: 6 x 5 mm nodule at C5-C6.",
+            "Exam: CT of the chest. Findings: 6 x 5 mm nodule at C5-C6.",
+        ),
+    ],
+)
+def test_normalize(spoken, written):
+    assert normalize(spoken) == written
+
+
+def test_normalize_empty_and_command_only():
+    assert normalize("") == ""
+    assert normalize("scratch that") == ""
+    assert normalize("period") == "."
+
+
+def test_normalize_keeps_hl7_delimiters_as_text():
+    # escaping is the report stage's job; normalisation must not drop or reinterpret them
+    assert normalize("value | 5 ^ 3") == "Value | 5 ^ 3"
