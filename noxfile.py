@@ -11,7 +11,12 @@ nox.options.default_venv_backend = "venv"
 
 CONSTRAINTS = ("-c", "constraints.txt")
 PACKAGES = ("./packages/core", "./apps/medreport", "./apps/exercises", "./apps/anchor")
-TEST_PACKAGES = ("./packages/core[test,inference]", *PACKAGES[1:])
+TEST_PACKAGES = (
+    "./packages/core[test,inference,bench]",
+    "./apps/medreport[test]",
+    "./apps/exercises",
+    "./apps/anchor[eval]",
+)
 
 
 def install(session, *packages):
