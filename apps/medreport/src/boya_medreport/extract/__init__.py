@@ -6,7 +6,8 @@ its scope, hedges, locations, sizes) is read sentence by sentence by the small T
 model (:mod:`.model`) trained on generated dictations; the rules engine then
 canonicalises and checks the result. Findings come from the Findings section; the
 Impression adds only observations the findings did not state. A deterministic
-backstop (:mod:`.lexicon`) adds vocabulary terms the model left out of a sentence
+backstop (:mod:`.lexicon`) keeps only model findings the sentence has evidence for,
+decides their negation and hedging, and adds vocabulary terms the model left out
 (``backstop=False`` measures the model alone).
 """
 

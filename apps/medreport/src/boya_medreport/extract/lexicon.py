@@ -7,8 +7,9 @@ surface forms, plurals tolerated) is matched longest first; its status is ``abse
 when a negation cue opens its clause before it ("no", "without", "negative for") or
 closes it after ("is not seen", "has resolved"), ``possible`` after a hedge ("may
 represent", "cannot be excluded"), else ``present``. Pseudo-negations ("no change
-in", "not only") do not negate. :func:`merge` adds only observations the model did
-not state for that sentence, so the model's reading wins where both speak.
+in", "not only") do not negate. :func:`merge` gates the model by this evidence: a
+model finding the sentence does not name is dropped, the rest keep the model's location
+and size with the lexicon's status, and lexicon findings the model missed are added.
 """
 
 import re
@@ -20,7 +21,10 @@ _CLAUSE = re.compile(r"\s*(?:[;.:]|\bbut\b|\bhowever\b|\balthough\b|\bthough\b|\
 _NEG_BEFORE = re.compile(r"\b(?:no|not|without|negative for|free of|clear of|absence of|absent|rule out|ruled out|resolution of|resolved)\b")
 _NEG_AFTER = re.compile(r"^[^.;]*?\b(?:is|are|was|were)\s+(?:not|no longer)\b|^[^.;]*?\b(?:not seen|not identified|not present|not visualized|absent|has resolved|have resolved|resolved|excluded|ruled out)\b")
 _PSEUDO = re.compile(r"\bno (?:significant |interval |appreciable |further |definite )?(?:change|increase|progression|growth)\b|\bnot only\b|\bno longer increasing\b|\bnot significantly changed\b|\bcannot be excluded\b|\bcannot exclude\b|\bnot excluded\b")
-_HEDGE = re.compile(r"\b(?:may|might|could) (?:represent|be|reflect)\b|\bpossible\b|\bpossibly\b|\bsuspected\b|\bsuspicious for\b|\bsuspicion of\b|\bcannot be excluded\b|\bcannot exclude\b|\bnot excluded\b|\bquestionable\b|\bprobable\b|\blikely\b|\bconcerning for\b|\bequivocal\b|\bdifferential\b|\bversus\b|\bvs\b")
+_HEDGE = re.compile(r"\b(?:may|might|could) (?:represent|be|reflect|indicate)\b|\bpossible\b|\bpossibly\b|\bsuspected\b|\bsuspicious for\b|\bsuspicion of\b|\bquestionable\b|\bprobable\b|\bprobably\b|\blikely\b|\bconcerning for\b|\bequivocal\b|\bdifferential\b|\bversus\b|\bvs\b|\band or\b|\bcannot (?:exclude|rule out)\b")
+# Hedges that follow the term they qualify ("atelectasis is suspected", "effusion cannot be excluded"); a prefix
+# hedge after the term ("effusion and probable atelectasis") qualifies the next term, not this one.
+_HEDGE_AFTER = re.compile(r"^\W*(?:(?:is|are|was|were|remains?) (?:also )?(?:suspected|possible|questionable|likely|not excluded)\b|versus\b|vs\b|and or\b|(?:\w+ ){0,4}?(?:cannot|can ?not|could not|difficult to|not) (?:be )?(?:entirely |completely |totally )?(?:excluded|exclude|ruled out)\b)")
 
 
 # Findings stated about an organ rather than named: "the heart is mildly enlarged", "fracture of the left 6th rib".
@@ -73,8 +77,8 @@ def _status(text: str, start: int, end: int) -> str:
     before = text[clause_start:start]
     after = text[end:]
     after = after[: next((m.start() for m in _CLAUSE.finditer(after)), len(after))]
-    window = before.rsplit(",", 1)[-1] + " " + after.split(",", 1)[0]
-    if _HEDGE.search(window) and not _NEG_BEFORE.search(_PSEUDO.sub(" ", before)):
+    hedged = _HEDGE.search(before.rsplit(",", 1)[-1]) or _HEDGE_AFTER.search(after.split(",", 1)[0])
+    if hedged and not _NEG_BEFORE.search(_PSEUDO.sub(" ", before)):
         return "possible"
     if _PSEUDO.search(before):
         return "present"
@@ -84,6 +88,21 @@ def _status(text: str, start: int, end: int) -> str:
 
 
 def merge(model_findings: list[dict], sentence: str, body_part: str | None) -> list[dict]:
-    """The model's findings plus lexicon findings for observations the model did not state."""
-    stated = {vocab.resolve_observation(f["observation"], body_part) or f["observation"] for f in model_findings}
-    return model_findings + [f for f in mentions(sentence, body_part) if f["observation"] not in stated]
+    """The model's findings that the sentence has evidence for, plus lexicon findings the model did not state.
+
+    A small model trained on templates invents findings on language it never saw
+    (a sentence about the lungs read as a pleural effusion); a finding is
+    kept only when the sentence names it (a vocabulary spelling or an organ statement).
+    Where both read the same observation the model keeps its location and size, and the
+    lexicon's status wins when they disagree: negation and hedge scope are rules of the
+    language, which the lexicon applies to any phrasing.
+    """
+    found = {f["observation"]: f for f in mentions(sentence, body_part)}
+    kept, stated = [], set()
+    for f in model_findings:
+        name = vocab.resolve_observation(f["observation"], body_part) or f["observation"]
+        if name not in found or name in stated:
+            continue
+        stated.add(name)
+        kept.append({**f, "status": found[name]["status"]})
+    return kept + [f for name, f in found.items() if name not in stated]
