@@ -1,8 +1,8 @@
 """Make clean synthetic speech sound like a streamer's microphone or a phone line.
 
 A model that only ever heard clean synthesizers fails on real voices, so training
-audio gets random gain, tempo, room reverb, background noise, then band-limiting
-(telephone 300-3400 Hz at 8 kHz with mu-law companding, or a cheap-mic band-pass).
+audio gets random gain, tempo, room reverb, band-limiting (telephone 300-3400 Hz
+at 8 kHz, or a cheap-mic low-pass), mu-law companding and background noise.
 Tempo changes return the time factor so phone times can follow.
 """
 
@@ -55,11 +55,9 @@ def augment(x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float]
         factor = up / 100
     if rng.random() < 0.5:
         x = reverb(x, rng)
-    # Noise before the channel: a phone line or cheap mic band-limits the room noise too,
-    # so telephone audio keeps the empty band above 4 kHz that real 8 kHz recordings have.
+    if rng.random() < 0.6:
+        x = band_limit(x, rng)
     if rng.random() < 0.7:
         x = noise(x, rng)
-    if rng.random() < 0.7:
-        x = band_limit(x, rng)
     x = x * 10 ** (rng.uniform(-25, 6) / 20)
     return np.clip(x, -1, 1).astype(np.float32), factor
