@@ -238,16 +238,27 @@ def validate(er7: str) -> list[str]:
     return problems
 
 
+def _component(field, repetition: int, component: int) -> str:
+    """One component of a python-hl7 field, which is a plain string when the value has no ``^`` in it."""
+    if isinstance(field, str):
+        return field if (repetition, component) == (1, 1) else ""
+    try:
+        value = field(repetition)
+        return (value if component == 1 else "") if isinstance(value, str) else str(value(component))
+    except IndexError:
+        return ""
+
+
 def read_oru(er7: str) -> dict:
     """The report fields an ORU carries, read back with python-hl7 (a second parser): patient, exam code, findings, narrative."""
     import hl7 as python_hl7
 
     message = python_hl7.parse("\r".join(re.split(r"\r\n|\r|\n", er7.strip())))
     pid = message.segment("PID")
-    family, given = unescape(str(pid(5)(1)(1))), unescape(str(pid(5)(1)(2)))
+    family, given = unescape(_component(pid(5), 1, 1)), unescape(_component(pid(5), 1, 2))
     birth = str(pid(7))
     report = {"control_id": str(message.segment("MSH")(10)),
-              "patient": {"mrn": unescape(str(pid(3)(1)(1))), "name": f"{given} {family}".strip(),
+              "patient": {"mrn": unescape(_component(pid(3), 1, 1)), "name": f"{given} {family}".strip(),
                           "birth_date": f"{birth[:4]}-{birth[4:6]}-{birth[6:8]}" if len(birth) >= 8 else None,
                           "sex": {v: k for k, v in SEX.items() if k}.get(str(pid(8)))},
               "exam_code": unescape(str(message.segment("OBR")(4)(1)(1))), "findings": [], "narrative": {}}
