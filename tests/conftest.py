@@ -4,9 +4,10 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from support import BROKEN_PLUGINS, example_plugin_source, start_hub, write_dist
+from support import ARTIFACTS, BROKEN_PLUGINS, boya_env, example_plugin_source, start_hub, write_dist
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +52,17 @@ def plugin_site(tmp_path_factory) -> Path:
     for dist, (module, entry_name, source) in BROKEN_PLUGINS.items():
         write_dist(site, dist, module, source, entry_name)
     return site
+
+
+@pytest.fixture(scope="session")
+def app_hub(tmp_path_factory):
+    """A hub with the installed apps on a fresh database (SQLite file) and data folder: url, db, log (its stdout+stderr)."""
+    folder = tmp_path_factory.mktemp("app-hub")
+    db = f"sqlite:///{folder / 'hub.db'}"
+    process, url = start_hub(env=boya_env(BOYA_DATABASE_URL=db, BOYA_DATA_DIR=str(folder)))
+    yield SimpleNamespace(url=url, db=db, log=ARTIFACTS / f"hub-{url.rsplit(':', 1)[1]}.log")
+    process.terminate()
+    process.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

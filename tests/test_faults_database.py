@@ -32,15 +32,24 @@ def test_unreachable_database_is_one_clear_line_for_every_app_cli(tmp_path):
         "medreport outbox": ([BOYA, "medreport", "outbox", "--retry", "--db", unreachable_postgres()], None),
     }
     running = {
-        name: subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=boya_env())
+        name: subprocess.Popen(
+            args,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=boya_env(),
+        )
         for name, (args, _) in commands.items()
     }
     for name, process in running.items():
         out, err = process.communicate(commands[name][1], timeout=120)
         lines = err.strip().splitlines()
         assert process.returncode == 2, (name, out, err)
-        assert len(lines) == 1 and "cannot reach the database" in lines[0] and "attempts" in lines[0], (name, err)
+        assert len(lines) == 1 and "cannot reach the database" in lines[0] and "attempts" in lines[0], (
+            name,
+            err,
+        )
         assert "s3cret-pw" not in err + out and "Traceback" not in err, name
         assert out == "", name
 
@@ -48,9 +57,13 @@ def test_unreachable_database_is_one_clear_line_for_every_app_cli(tmp_path):
 def test_missing_sqlite_folder_is_one_clear_line(tmp_path):
     url = f"sqlite:///{tmp_path / 'no-such-folder' / 'x.db'}"
     for args in (["exercises", "tutor", "--db", url], ["medreport", "history", "--db", url]):
-        result = subprocess.run([BOYA, *args], input=NEXT, capture_output=True, text=True, env=boya_env(), timeout=120)
+        result = subprocess.run(
+            [BOYA, *args], input=NEXT, capture_output=True, text=True, env=boya_env(), timeout=120
+        )
         assert result.returncode == 2, result
-        assert result.stderr.count("\n") == 1 and "folder" in result.stderr and "does not exist" in result.stderr
+        assert (
+            result.stderr.count("\n") == 1 and "folder" in result.stderr and "does not exist" in result.stderr
+        )
         assert not (tmp_path / "no-such-folder").exists()
 
 
@@ -100,8 +113,14 @@ def test_database_that_comes_up_during_the_retries_is_used(database_url):
     proxy = FlakyProxy(real.host, real.port or 5432, drop=2)
     try:
         url = real.set(port=proxy.port).render_as_string(hide_password=False)
-        result = subprocess.run([BOYA, "exercises", "tutor", "--db", url], input=NEXT + '{"op": "state", "student": "s1"}\n',
-                                capture_output=True, text=True, env=boya_env(), timeout=120)
+        result = subprocess.run(
+            [BOYA, "exercises", "tutor", "--db", url],
+            input=NEXT + '{"op": "state", "student": "s1"}\n',
+            capture_output=True,
+            text=True,
+            env=boya_env(),
+            timeout=120,
+        )
     finally:
         proxy.close()
     assert result.returncode == 0, result.stderr

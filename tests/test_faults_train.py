@@ -17,8 +17,27 @@ MAX_STEPS = 6
 
 def train_args(text: Path, out: Path, *extra: str) -> list[str]:
     boya = Path(sys.executable).with_name("boya")
-    return [str(boya), "train", "text-lm", "--data", str(text), "--out", str(out), "--max-steps", str(MAX_STEPS),
-            "--batch-size", "2", "--save-every", "2", "--eval-every", "0", "--threads", "1", "--no-progress", *extra]
+    return [
+        str(boya),
+        "train",
+        "text-lm",
+        "--data",
+        str(text),
+        "--out",
+        str(out),
+        "--max-steps",
+        str(MAX_STEPS),
+        "--batch-size",
+        "2",
+        "--save-every",
+        "2",
+        "--eval-every",
+        "0",
+        "--threads",
+        "1",
+        "--no-progress",
+        *extra,
+    ]
 
 
 def weights(path: Path) -> dict:
@@ -30,10 +49,19 @@ def weights(path: Path) -> dict:
 def test_killed_training_resumes_bit_identically(tmp_path):
     text = tmp_path / "text.txt"
     text.write_text("Boya trains small language models on plain text, and resumes them exactly. " * 40)
-    straight = subprocess.Popen(train_args(text, tmp_path / "straight"), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True, env=boya_env())
-    victim = subprocess.Popen(train_args(text, tmp_path / "killed"), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, env=boya_env())
+    straight = subprocess.Popen(
+        train_args(text, tmp_path / "straight"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=boya_env(),
+    )
+    victim = subprocess.Popen(
+        train_args(text, tmp_path / "killed"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=boya_env(),
+    )
     checkpoints = tmp_path / "killed" / "checkpoints"
     deadline = time.monotonic() + 300
     while not (checkpoints / "step-00000002").exists():  # one checkpoint written, the next steps under way
@@ -45,12 +73,20 @@ def test_killed_training_resumes_bit_identically(tmp_path):
     assert victim.returncode == -signal.SIGKILL
     assert not (tmp_path / "killed" / "model.safetensors").exists()
 
-    resumed = subprocess.run(train_args(text, tmp_path / "killed", "--resume"), capture_output=True, text=True,
-                             env=boya_env(), timeout=600)
+    resumed = subprocess.run(
+        train_args(text, tmp_path / "killed", "--resume"),
+        capture_output=True,
+        text=True,
+        env=boya_env(),
+        timeout=600,
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert straight.wait(timeout=600) == 0, straight.stderr.read()
 
-    expected, got = weights(tmp_path / "straight" / "model.safetensors"), weights(tmp_path / "killed" / "model.safetensors")
+    expected, got = (
+        weights(tmp_path / "straight" / "model.safetensors"),
+        weights(tmp_path / "killed" / "model.safetensors"),
+    )
     assert expected.keys() == got.keys()
     different = [name for name in expected if not (expected[name] == got[name]).all()]
     assert different == [], f"weights differ after resume: {different[:5]}"

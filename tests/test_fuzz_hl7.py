@@ -16,20 +16,33 @@ hl7 = pytest.importorskip("boya_medreport.hl7")
 
 DELIMITERS = "|^~\\&"
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-text = st.text(alphabet=st.one_of(st.sampled_from(DELIMITERS + "\r\n\t\x0b\x1c\x00 "), st.characters(codec="utf-8")),
-               min_size=1, max_size=120).filter(lambda s: CONTROL.sub(" ", s).strip())
-# Known gaps, kept out of the general fuzz and pinned by the xfail tests below: one-word names, codes without ASCII.
-name_text = st.text(alphabet=st.one_of(st.sampled_from(DELIMITERS + "\r\n\x0b "), st.characters(codec="utf-8")),
-                    min_size=3, max_size=48).filter(lambda s: len(CONTROL.sub(" ", s).split()) >= 2)
+text = st.text(
+    alphabet=st.one_of(st.sampled_from(DELIMITERS + "\r\n\t\x0b\x1c\x00 "), st.characters(codec="utf-8")),
+    min_size=1,
+    max_size=120,
+).filter(lambda s: CONTROL.sub(" ", s).strip())
+# Known gap, kept out of the general fuzz and pinned by the xfail test below: codes without an ASCII letter or digit.
+name_text = st.text(
+    alphabet=st.one_of(st.sampled_from(DELIMITERS + "\r\n\x0b "), st.characters(codec="utf-8")),
+    min_size=1,
+    max_size=48,
+).filter(lambda s: CONTROL.sub(" ", s).strip())
 location_text = text.filter(lambda s: re.search("[A-Za-z0-9]", s))
 VOCABULARY_FINDINGS = ["pneumothorax", "pulmonary nodule", "pleural effusion"]
 
 
 def report_with(name="Mary Ann Van Dijk", location="left upper lobe") -> dict:
-    return {"patient": {"name": name, "mrn": "00412345", "birth_date": "1961-09-26", "sex": "female"},
-            "exam": {"modality": "CT", "body_part": "chest", "laterality": "left", "contrast": True},
-            "indication": None, "impression": "Nodule.", "recommendation": None, "critical": False,
-            "findings": [{"observation": "pulmonary nodule", "present": True, "location": location, "size_mm": 12}]}
+    return {
+        "patient": {"name": name, "mrn": "00412345", "birth_date": "1961-09-26", "sex": "female"},
+        "exam": {"modality": "CT", "body_part": "chest", "laterality": "left", "contrast": True},
+        "indication": None,
+        "impression": "Nodule.",
+        "recommendation": None,
+        "critical": False,
+        "findings": [
+            {"observation": "pulmonary nodule", "present": True, "location": location, "size_mm": 12}
+        ],
+    }
 
 
 def as_sent(value: str) -> str:
@@ -40,24 +53,43 @@ def words(value: str) -> str:
     return " ".join(as_sent(value).split())
 
 
-@settings(max_examples=100, deadline=None)
-@given(name=name_text, mrn=text.filter(lambda s: len(s) <= 20), indication=text, impression=text, recommendation=text,
-       location=location_text, observation=st.sampled_from(VOCABULARY_FINDINGS), size=st.one_of(st.none(), st.floats(0.1, 500)))
-def test_arbitrary_text_builds_a_valid_message_that_round_trips(name, mrn, indication, impression, recommendation,
-                                                                 location, observation, size):
-    report = {"patient": {"name": name, "mrn": mrn, "birth_date": "1961-09-26", "sex": "female"},
-              "exam": {"modality": "CT", "body_part": "chest", "laterality": "left", "contrast": True},
-              "indication": indication, "impression": impression, "recommendation": recommendation, "critical": False,
-              "findings": [{"observation": observation, "present": True, "location": location, "size_mm": size}]}
+@settings(max_examples=60, deadline=None)
+@given(
+    name=name_text,
+    mrn=text.filter(lambda s: len(s) <= 20),
+    indication=text,
+    impression=text,
+    recommendation=text,
+    location=location_text,
+    observation=st.sampled_from(VOCABULARY_FINDINGS),
+    size=st.one_of(st.none(), st.floats(0.1, 500)),
+)
+def test_arbitrary_text_builds_a_valid_message_that_round_trips(
+    name, mrn, indication, impression, recommendation, location, observation, size
+):
+    report = {
+        "patient": {"name": name, "mrn": mrn, "birth_date": "1961-09-26", "sex": "female"},
+        "exam": {"modality": "CT", "body_part": "chest", "laterality": "left", "contrast": True},
+        "indication": indication,
+        "impression": impression,
+        "recommendation": recommendation,
+        "critical": False,
+        "findings": [{"observation": observation, "present": True, "location": location, "size_mm": size}],
+    }
     er7 = hl7.build_oru(report, "FUZZ0001")
     assert hl7.validate(er7) == []
-    assert not re.search(r"[\x00-\x0c\x0e-\x1f\x7f]", er7)  # no stray control character; \r separates segments only
+    assert not re.search(
+        r"[\x00-\x0c\x0e-\x1f\x7f]", er7
+    )  # no stray control character; \r separates segments only
     back = hl7.read_oru(er7)
     assert back["control_id"] == "FUZZ0001"
     assert back["patient"]["mrn"] == as_sent(mrn)
     assert words(back["patient"]["name"]) == words(name)
-    assert back["narrative"] == {"indication": as_sent(indication), "impression": as_sent(impression),
-                                 "recommendation": as_sent(recommendation)}
+    assert back["narrative"] == {
+        "indication": as_sent(indication),
+        "impression": as_sent(impression),
+        "recommendation": as_sent(recommendation),
+    }
     (finding,) = back["findings"]
     assert finding["observation"] == observation and finding["location"] == as_sent(location)
     assert finding["size_mm"] == (None if size is None else float(f"{size:g}"))
@@ -67,21 +99,32 @@ def test_arbitrary_text_builds_a_valid_message_that_round_trips(name, mrn, indic
 @given(value=text)
 def test_escape_round_trips(value):
     escaped = hl7.escape(value)
-    assert not any(d in escaped.replace("\\E\\", "").replace("\\F\\", "").replace("\\S\\", "").replace("\\T\\", "")
-                   .replace("\\R\\", "") for d in DELIMITERS)
+    assert not any(
+        d
+        in escaped.replace("\\E\\", "")
+        .replace("\\F\\", "")
+        .replace("\\S\\", "")
+        .replace("\\T\\", "")
+        .replace("\\R\\", "")
+        for d in DELIMITERS
+    )
     assert hl7.unescape(escaped) == as_sent(value)
 
 
-@pytest.mark.xfail(strict=True, reason="gap in boya_medreport.hl7.read_oru: a one-word patient name (PID-5 without a "
-                                       "given-name component) raises TypeError")
-def test_one_word_name_reads_back():
+def test_one_word_name_reads_back_and_is_acknowledged(tmp_path):
+    from boya_medreport import mllp
+
     er7 = hl7.build_oru(report_with(name="Cher"), "FUZZ0002")
     assert hl7.validate(er7) == []
     assert hl7.read_oru(er7)["patient"]["name"] == "Cher"
+    assert "MSA|AA|FUZZ0002" in mllp.Receiver(tmp_path).handle_message(er7)
 
 
-@pytest.mark.xfail(strict=True, reason="gap in boya_medreport.hl7.build_oru: a location with no ASCII letter or digit "
-                                       "(e.g. typed in Chinese in the form) gets an empty code, an invalid OBX-5")
+@pytest.mark.xfail(
+    strict=True,
+    reason="gap in boya_medreport.hl7.build_oru: a location with no ASCII letter or digit "
+    "(e.g. typed in Chinese in the form) gets an empty code, an invalid OBX-5",
+)
 def test_location_without_ascii_builds_a_valid_message():
     er7 = hl7.build_oru(report_with(location="左上叶"), "FUZZ0003")
     assert hl7.validate(er7) == []

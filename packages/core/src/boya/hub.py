@@ -11,6 +11,9 @@ from . import __version__, plugins
 from .apps import InstalledApp
 from .auth import BasicAuth
 
+# Largest upload the hub accepts: a 5-minute 48 kHz stereo WAV dictation is ~55 MB.
+MAX_UPLOAD = "100mb"
+
 
 def _home_markdown(entries: list[InstalledApp], failed: dict[str, str]) -> str:
     if not entries:
@@ -66,7 +69,9 @@ def build_hub(entries: list[InstalledApp]):
                     else:
                         built[entry.app.name].render()
     css = files("boya").joinpath("assets/theme.css").read_text(encoding="utf-8")
-    return gr.mount_gradio_app(api, hub, path="/", css=css, ssr_mode=False, footer_links=["api", "settings"])
+    return gr.mount_gradio_app(
+        api, hub, path="/", css=css, ssr_mode=False, footer_links=["api", "settings"], max_file_size=MAX_UPLOAD
+    )
 
 
 def serve(entries: list[InstalledApp], host: str, port: int, auth: tuple[str, str] | None = None) -> None:

@@ -27,6 +27,7 @@ DEFAULT_PLUGINS = (
     "boya.default_plugins.core_recipes",
     "boya.default_plugins.train",
     "boya.default_plugins.bench",
+    "boya.default_plugins.load_bench",
     "boya.default_plugins.inference_commands",
     "boya.default_plugins.tp_plans",
 )

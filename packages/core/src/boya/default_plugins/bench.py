@@ -13,6 +13,10 @@ import click
 
 from ..hookspecs import hookimpl
 
+BENCH_MODELS = ("hf-gpt2", "core")  # as boya.runtime.bench_train.MODELS (not imported: it imports torch)
+MODEL_HELP = ("hf-gpt2: transformers' GPT2LMHeadModel built from a GPT2Config (issue 3's small GPT-2); "
+              "core: Boya's own GPT of the same size (separate q/k/v projections for tensor parallelism).")
+
 
 @click.group()
 def bench():
@@ -33,18 +37,21 @@ def _echo(result: dict, as_json: bool) -> None:
 @click.option("--warmup", default=3, show_default=True, help="Untimed first steps (compilation happens here).")
 @click.option("--threads", default=1, show_default=True, help="Intra-op threads for every variant.")
 @click.option("--no-compile", is_flag=True, help="Skip the compiled variant (saves its 35-100 s cold compile).")
+@click.option("--model", "model_name", type=click.Choice(BENCH_MODELS), default=BENCH_MODELS[0], show_default=True,
+              help=MODEL_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def bench_train(steps, repeats, warmup, threads, no_compile, as_json):
+def bench_train(steps, repeats, warmup, threads, no_compile, model_name, as_json):
     """Plain loop vs Trainer (compile off / on) vs Accelerate: overhead, speedup, loss agreement, peak RSS."""
     os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
     from ..runtime.bench_train import run
 
-    _echo(run(steps=steps, repeats=repeats, warmup=warmup, threads=threads, compile_on=not no_compile), as_json)
+    _echo(run(steps=steps, repeats=repeats, warmup=warmup, threads=threads, compile_on=not no_compile,
+              model_name=model_name), as_json)
 
 
 @bench.command(name="fusion")
-@click.option("--model", "model_name", type=click.Choice(["core", "hf-gpt2"]), default="core", show_default=True,
-              help="core: Boya's GPT (separate q/k/v); hf-gpt2: transformers' GPT-2 of the same size.")
+@click.option("--model", "model_name", type=click.Choice(BENCH_MODELS), default=BENCH_MODELS[0], show_default=True,
+              help=MODEL_HELP)
 @click.option("--threads", default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def bench_fusion(model_name, threads, as_json):
