@@ -49,6 +49,18 @@ def make_world(seed: int) -> World:
     return World(kps, true_b)
 
 
+def _learn(p: float, learning: str, offsets: dict, kp: str, theta: float) -> float:
+    """One practice item's learning: the KP's own skill grows most, general ability a little; returns the new ability."""
+    g = _gain(p, learning)
+    offsets[kp] += 0.05 * g
+    return theta + 0.01 * g
+
+
+def _quit_hazard(miss_run: int, hit_run: int) -> float:
+    """Chance of quitting after an item: a base rate, more after 3 misses or 6 hits in a row."""
+    return 0.005 + (0.06 if miss_run >= 3 else 0.0) + (0.03 if hit_run >= 6 else 0.0)
+
+
 def _gain(p: float, learning: str) -> float:
     return math.exp(-((p - 0.75) ** 2) / (2 * 0.15**2)) if learning == "zpd" else 4 * p * (1 - p)
 
@@ -128,12 +140,10 @@ def run(policy_name: str, students: int = 300, items: int = 30, seed: int = 0, l
                 hits = stair_hits.get(kp, 0) + 1 if correct else 0
                 ladder[kp] = max(1, d - 1) if not correct else min(5, d + 1) if hits == 2 else d
                 stair_hits[kp] = 0 if hits == 2 else hits
-            g = _gain(p, learning)
-            offsets[kp] += 0.05 * g
-            theta += 0.01 * g
+            theta = _learn(p, learning, offsets, kp, theta)
             current = kp
             miss_run, hit_run = (0, hit_run + 1) if correct else (miss_run + 1, 0)
-            hazard = 0.005 + (0.06 if miss_run >= 3 else 0.0) + (0.03 if hit_run >= 6 else 0.0)
+            hazard = _quit_hazard(miss_run, hit_run)
             if i < items - 1 and u_quit[i] < hazard:
                 finished = False
                 break
@@ -240,11 +250,9 @@ def run_via_tutor(policy_name: str, students: int = 100, items: int = 30, seed: 
                         level, hits = min(5, level + 1), 0
                 else:
                     level, hits = max(1, level - 1), 0
-                g = _gain(p, learning)
-                offsets[kp] += 0.05 * g
-                theta += 0.01 * g
+                theta = _learn(p, learning, offsets, kp, theta)
                 miss_run, hit_run = (0, hit_run + 1) if correct else (miss_run + 1, 0)
-                hazard = 0.005 + (0.06 if miss_run >= 3 else 0.0) + (0.03 if hit_run >= 6 else 0.0)
+                hazard = _quit_hazard(miss_run, hit_run)
                 if i < items - 1 and u_quit[i] < hazard:
                     finished = False
                     break
