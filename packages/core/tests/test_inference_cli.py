@@ -6,9 +6,7 @@ import pytest
 import torch
 from boya import plugins
 from boya.cli import cli
-from boya.runtime.models.gpt import GPT, GPTConfig
 from click.testing import CliRunner
-from safetensors.torch import save_model
 
 
 @pytest.fixture(scope="module")
@@ -19,13 +17,8 @@ def run():
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("tiny-gpt")
-    config = GPTConfig(vocab_size=256, block_size=64, n_layer=1, n_head=2, n_embd=32)
-    torch.manual_seed(0)
-    save_model(GPT(config), str(out / "model.safetensors"))
-    (out / "model.json").write_text(json.dumps({"recipe": "text-lm", "seed": 0, "model": config.to_dict()}))
-    return out
+def model_dir(tiny_run):
+    return tiny_run
 
 
 def _one_line_error(result, expected):

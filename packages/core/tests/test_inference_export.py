@@ -1,24 +1,15 @@
 """Export for edge targets: the exported program and the ONNX file give the eager model's logits."""
 
-import json
 
 import pytest
-import torch
 from boya.errors import BoyaError
 from boya.runtime.inference import export_onnx, export_program, load_model, quantize_model
-from boya.runtime.models.gpt import GPT, GPTConfig
-from safetensors.torch import save_model
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory):
+def loaded(tiny_run):
     """Parity does not need a trained model: a seeded tiny core GPT saved as a boya train run would be."""
-    out = tmp_path_factory.mktemp("tiny-gpt")
-    config = GPTConfig(vocab_size=256, block_size=32, n_layer=1, n_head=2, n_embd=32)
-    torch.manual_seed(0)
-    save_model(GPT(config), str(out / "model.safetensors"))
-    (out / "model.json").write_text(json.dumps({"recipe": "text-lm", "seed": 0, "model": config.to_dict()}))
-    return load_model(out)
+    return load_model(tiny_run)
 
 
 @pytest.mark.slow

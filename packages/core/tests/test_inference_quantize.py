@@ -3,23 +3,16 @@
 import pytest
 import torch
 from boya.errors import BoyaError
-from boya.runtime.config import TrainConfig
 from boya.runtime.inference import load_model, quantize_model, save_optimized
 from boya.runtime.inference.benchmark import agreement, eval_batches
 from boya.runtime.inference.saved_model import WEIGHTS
-from boya.runtime.models.gpt import GPTConfig
-from boya.runtime.text_lm import train_text_lm
 
 pytest.importorskip("torchao")
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """The core recipe's model at a tiny size, trained briefly (peaked logits, unlike a random init)."""
-    out = tmp_path_factory.mktemp("tiny-lm")
-    config = TrainConfig(out_dir=str(out), max_steps=60, lr=3e-3, batch_size=8, progress=False, threads=1)
-    train_text_lm(config, GPTConfig(vocab_size=256, block_size=64, n_layer=2, n_head=4, n_embd=64))
-    return out
+def trained(trained_tiny_lm):
+    return trained_tiny_lm
 
 
 @pytest.fixture(scope="module")
