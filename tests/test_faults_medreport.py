@@ -6,6 +6,8 @@
   acknowledged, and the receiver still stores it once (same control id).
 - ``kill -9`` of a process archiving reports: every report in the database is whole (all its
   versions and audit events, parseable JSON), and every report the writer saw committed is there.
+- The receiver dying between its two files: a reader never sees an .hl7 without its .json, and the
+  resent message completes the pair.
 """
 
 import asyncio
@@ -306,19 +308,40 @@ def test_kill_9_while_archiving_leaves_no_half_written_report(database_url):
         assert [e["action"] for e in archive.audit(report_id)] == ["created", "edited", "signed", "queued"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap in boya_medreport.mllp.Receiver.handle_message: the .hl7 file is written "
-    "atomically but its .json after it, non-atomically; a kill between the two leaves "
-    "no .json, and the resent message (same control id) does not restore it",
-)
-def test_receiver_killed_between_its_two_writes_recovers_on_resend(tmp_path):
+def test_receiver_killed_between_its_two_writes_never_shows_half_a_message(tmp_path, monkeypatch):
+    from boya_medreport import hl7, mllp
+
+    er7 = hl7.build_oru(sample_report(), "BMR00000001V001")
+    received = tmp_path / "received"
+    receiver = mllp.Receiver(received)
+    write = mllp._write_atomic
+    written = []
+
+    def killed_after_first_write(path, data):
+        if written:
+            raise SystemExit("killed")  # the process dies here: no second file, no ACK
+        written.append(path)
+        write(path, data)
+
+    monkeypatch.setattr(mllp, "_write_atomic", killed_after_first_write)
+    with pytest.raises(SystemExit):
+        receiver.handle_message(er7)
+    assert not list(received.glob("*.hl7")) and not list(received.glob("*.tmp"))  # no .hl7 without its .json
+    monkeypatch.setattr(mllp, "_write_atomic", write)
+    ack = receiver.handle_message(er7)  # the sender got no ACK, so it sends the message again
+    assert "MSA|AA|BMR00000001V001" in ack
+    assert (received / "BMR00000001V001.hl7").read_bytes().decode("utf-8") == er7
+    reading = json.loads((received / "BMR00000001V001.json").read_text(encoding="utf-8"))
+    assert reading["control_id"] == "BMR00000001V001" and reading["patient"]["mrn"] == "00412340"
+
+
+def test_receiver_restores_a_lost_json_on_resend(tmp_path):
     from boya_medreport import hl7, mllp
 
     er7 = hl7.build_oru(sample_report(), "BMR00000001V001")
     receiver = mllp.Receiver(tmp_path / "received")
     receiver.handle_message(er7)
-    (tmp_path / "received" / "BMR00000001V001.json").unlink()  # the state a kill -9 between the writes leaves
-    ack = receiver.handle_message(er7)  # the sender got no ACK, so it sends the message again
+    (tmp_path / "received" / "BMR00000001V001.json").unlink()  # e.g. removed by hand, or an older receiver's crash
+    ack = receiver.handle_message(er7)
     assert "MSA|AA|BMR00000001V001" in ack
     assert (tmp_path / "received" / "BMR00000001V001.json").is_file()

@@ -3,6 +3,7 @@
 import json
 
 import click
+from boya.db_command import db_group
 
 from .kinds import TYPES
 
@@ -209,3 +210,12 @@ def train(model, out, max_steps, data, seed, install):
         for name in ("model.safetensors", "wording.json"):
             shutil.copy2(weights.parent / name, target / name)
         click.echo(f"installed in {target}")
+
+
+def _open_store(db_url):
+    from .store import Store
+
+    return Store(db_url).revision
+
+
+exercises.add_command(db_group("exercises", "store", "boya_exercises.store", _open_store))

@@ -5,6 +5,7 @@ Every change a request makes happens in one transaction that first locks the stu
 the same student (two tutor processes, a browser tab and a tutor) take turns instead of overwriting each other's
 estimates, and an answer is recorded exactly once. SQLite transactions start with ``BEGIN IMMEDIATE`` (the write
 lock is taken up front, waiting up to 30 s for another writer); other databases use ``SELECT … FOR UPDATE``.
+The schema is managed by the Alembic migrations in ``boya_exercises/migrations``, applied when the store opens.
 """
 
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     event,
@@ -52,9 +54,10 @@ class Served(Base):
     """An exercise handed to a student; ``answered_at`` is set exactly once, by the answer that consumes it."""
 
     __tablename__ = "exercise_served"
+    __table_args__ = (Index("ix_exercise_served_student_exercise", "student_id", "exercise_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    student_id: Mapped[str] = mapped_column(ForeignKey("exercise_students.id"), index=True)
-    exercise_id: Mapped[str] = mapped_column(String(64), index=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("exercise_students.id"))
+    exercise_id: Mapped[str] = mapped_column(String(64))
     kp: Mapped[str] = mapped_column(String(32))
     difficulty: Mapped[int] = mapped_column(Integer)
     exercise: Mapped[dict] = mapped_column(JSON)
@@ -95,6 +98,10 @@ class ItemHardness(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
+MIGRATIONS = "boya_exercises.migrations"
+VERSION_TABLE = "exercises_alembic_version"  # its own, so exercises can share a database with other apps
+
+
 class Store:
     """The app's database. ``with store.student_session(id) as tx:`` gives a locked, transactional view of one student."""
 
@@ -105,7 +112,7 @@ class Store:
         if self.sqlite:
             _immediate_transactions(self.engine)
             self.engine.dispose()
-        Base.metadata.create_all(self.engine)
+        self.revision = storage.upgrade(self.engine, MIGRATIONS, VERSION_TABLE, legacy_table=Student.__tablename__)
 
     @contextmanager
     def student_session(self, student_id: str):

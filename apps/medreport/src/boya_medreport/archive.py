@@ -5,7 +5,8 @@ old ones stay); each step is an audit event (created, edited, signed, queued, se
 acknowledged, rejected, send_failed). The outbox holds each HL7 message until its ACK
 arrives, keyed by its unique message control id, so a message is never sent twice
 once acknowledged. SQLite by default, any SQLAlchemy URL via ``--db`` or
-``BOYA_DATABASE_URL`` (``boya.storage``).
+``BOYA_DATABASE_URL`` (``boya.storage``). The schema is managed by the Alembic
+migrations in ``boya_medreport/migrations``, applied when the archive opens.
 """
 
 import datetime
@@ -51,7 +52,7 @@ class ReportVersion(Base):
 class AuditEvent(Base):
     __tablename__ = "medreport_audit_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("medreport_reports.id"))
+    report_id: Mapped[int] = mapped_column(ForeignKey("medreport_reports.id"), index=True)
     version: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(30))
     detail: Mapped[str | None] = mapped_column(Text)
@@ -68,7 +69,7 @@ class OutboxMessage(Base):
     er7: Mapped[str] = mapped_column(Text)
     host: Mapped[str] = mapped_column(String(200))
     port: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, acknowledged, rejected
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending, acknowledged, rejected
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime.datetime] = mapped_column(default=_now)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -76,6 +77,10 @@ class OutboxMessage(Base):
     ack_text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime.datetime] = mapped_column(default=_now)
     acknowledged_at: Mapped[datetime.datetime | None] = mapped_column()
+
+
+MIGRATIONS = "boya_medreport.migrations"
+VERSION_TABLE = "medreport_alembic_version"  # its own, so medreport can share a database with other apps
 
 
 def control_id(report_id: int, version: int) -> str:
@@ -87,11 +92,11 @@ class Archive:
     """The medreport database. Each method is one transaction."""
 
     def __init__(self, url: str | None = None):
-        from boya.storage import create_engine, database_url
+        from boya.storage import create_engine, database_url, upgrade
 
         self.url = database_url("medreport", url)
         self.engine = create_engine(self.url)
-        Base.metadata.create_all(self.engine)
+        self.revision = upgrade(self.engine, MIGRATIONS, VERSION_TABLE, legacy_table=Report.__tablename__)
 
     def _report(self, session, report_id: int) -> Report:
         row = session.get(Report, report_id)

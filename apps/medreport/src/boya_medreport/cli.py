@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import click
+from boya.db_command import db_group
 from boya.errors import BoyaError
 
 DB_OPTION = click.option("--db", "db", default=None, help="Archive database URL (default: $BOYA_DATABASE_URL, else a SQLite file).")
@@ -78,7 +79,8 @@ def report(audio, text, backend, hl7_path, fhir_path, html_path, archive, db, as
     """Dictation (AUDIO or --text) -> structured report, validated HL7 ORU^R01 and FHIR bundle."""
     from . import render
     from .archive import Archive, control_id
-    from .pipeline import documents, report_from_text, transcribe as run_asr
+    from .pipeline import documents, report_from_text
+    from .pipeline import transcribe as run_asr
 
     if (audio is None) == (text is None):
         raise BoyaError("give either an AUDIO file or --text, not both")
@@ -114,7 +116,8 @@ def report(audio, text, backend, hl7_path, fhir_path, html_path, archive, db, as
 def send(file, host, port, timeout, attempts, db, as_json):
     """Archive and send a report (FILE: report JSON, or a report id already archived) over MLLP; waits for the ACK."""
     from .archive import Archive
-    from .pipeline import recheck, send as run_send
+    from .pipeline import recheck
+    from .pipeline import send as run_send
 
     store = Archive(db)
     if file.isdigit() and not Path(file).exists():
@@ -175,6 +178,15 @@ def history(limit, db, as_json):
             click.echo(f"{r['id']:>5} {r['created']} {r['status']:<12} v{r['version']} {r['patient'] or '?'} ({r['mrn'] or '?'}) {r['exam'] or ''}{' CRITICAL' if r['critical'] else ''}")
 
 
+def _open_archive(db_url):
+    from .archive import Archive
+
+    return Archive(db_url).revision
+
+
+medreport.add_command(db_group("medreport", "archive", "boya_medreport.archive", _open_archive))
+
+
 @medreport.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=2575, show_default=True, type=click.IntRange(0, 65535))
@@ -207,7 +219,8 @@ def listen(host, port, out_dir):
 @click.option("--json", "as_json", is_flag=True)
 def evaluate(data, model_dir, predictions, backstop, as_json):
     """Score extraction on DATA.jsonl: micro-F1 + findings-F1 (gold reports) or present-finding F1 ("present" lists)."""
-    from .eval import evaluate as run, load
+    from .eval import evaluate as run
+    from .eval import load
     from .extract import extract_many
     from .extract.model import Extractor, embedded
 

@@ -16,6 +16,7 @@ python-hl7. Every free-text value is HL7-escaped; read values are unescaped.
 """
 
 import datetime
+import hashlib
 import re
 
 from boya.errors import BoyaError
@@ -66,7 +67,9 @@ def exam_code(exam: dict) -> tuple[str, str]:
 
 
 def _code(name: str) -> str:
-    return re.sub(r"[^A-Z0-9]+", "-", name.upper()).strip("-")[:20]
+    """A local code: the name's ASCII letters and digits (``LEFT-UPPER-LOBE``). A name with none, such as
+    ``左上叶``, gets ``X`` + 8 hex digits of its SHA-256, the same in every message, since CE-1 cannot be empty."""
+    return re.sub(r"[^A-Z0-9]+", "-", name.upper()).strip("-")[:20] or "X" + hashlib.sha256(name.encode()).hexdigest()[:8].upper()
 
 
 def build_oru(report: dict, control_id: str, *, accession: str | None = None, status: str = "F",

@@ -11,6 +11,7 @@ duplicate), ``AE`` (invalid message) or ``AR`` (not a message we accept).
 import asyncio
 import datetime
 import json
+import os
 import re
 import socket
 from pathlib import Path
@@ -119,15 +120,23 @@ class Receiver:
                 code, text = "AE", "; ".join(problems)[:300]
             else:
                 code, text = "AA", ""
-                path = self.out_dir / f"{control_id}.hl7"
-                if not path.exists():  # a resent message (same control id) is acknowledged, not stored twice
-                    tmp = path.with_suffix(".tmp")
-                    tmp.write_bytes(er7.encode("utf-8"))
-                    tmp.replace(path)
-                    (self.out_dir / f"{control_id}.json").write_text(json.dumps(hl7.read_oru(er7), indent=2))
+                self._store(control_id, er7)
         entry = {"control_id": msh[9] if msh and len(msh) > 9 else None, "ack": code, "text": text}
         self.log.append(entry)
         return make_ack(er7, code, text)
+
+    def _store(self, control_id: str, er7: str) -> None:
+        """Write ``<id>.json`` then ``<id>.hl7``, each atomically (temp file, fsync, rename), before the ACK.
+
+        The .hl7 appears last, so a reader that sees it finds the .json beside it; a crash before
+        the .hl7 leaves no .hl7, the sender gets no ACK and resends, and the resend completes the
+        pair. A message already stored whole (same control id) is acknowledged, not stored twice.
+        """
+        message, reading = self.out_dir / f"{control_id}.hl7", self.out_dir / f"{control_id}.json"
+        if message.exists() and reading.exists():
+            return
+        _write_atomic(reading, json.dumps(hl7.read_oru(er7), indent=2).encode("utf-8"))
+        _write_atomic(message, er7.encode("utf-8"))
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         buffer = b""
@@ -163,3 +172,12 @@ class Receiver:
         await self.start()
         async with self.server:
             await self.server.serve_forever()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(tmp, path)

@@ -4,10 +4,15 @@ The URL comes from the app's ``--db`` option, else ``BOYA_DATABASE_URL``, else a
 SQLite file per app in the user's data directory. SQLite gets WAL and a busy
 timeout so concurrent requests wait instead of failing; an unreachable database
 is retried briefly, then reported as one clear error (password hidden).
+Each app's schema is managed by Alembic migrations shipped inside the app
+package (:func:`upgrade`), so a new release changes an existing database
+without losing its rows.
 """
 
+import functools
 import os
 import time
+import zlib
 from pathlib import Path
 
 from .errors import BoyaError
@@ -70,3 +75,89 @@ def create_engine(url: str, attempts: int = 5, wait_seconds: float = 1.0):
                 ) from None
             time.sleep(wait_seconds * attempt)
     raise AssertionError("unreachable")
+
+
+def _alembic_config(migrations: str, version_table: str, connection=None):
+    """An Alembic config built in code (no alembic.ini): scripts from the installed package ``migrations``."""
+    from importlib.resources import files
+
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(files(migrations)))
+    config.attributes["connection"] = connection
+    config.attributes["version_table"] = version_table
+    return config
+
+
+@functools.cache
+def _head(migrations: str) -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config(migrations, "")).get_current_head()
+
+
+def _current(connection, version_table: str) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection, opts={"version_table": version_table}).get_current_revision()
+
+
+def _lock(connection, version_table: str) -> None:
+    """Make concurrent upgrades of one database take turns (released when the transaction ends)."""
+    if connection.dialect.name == "sqlite":
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock now, waiting out another writer
+    elif connection.dialect.name == "postgresql":
+        import sqlalchemy
+
+        connection.execute(sqlalchemy.text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(version_table.encode())})
+
+
+def upgrade(engine, migrations: str, version_table: str, legacy_table: str | None = None) -> str:
+    """Bring an app's tables to the newest revision of ``migrations`` (a package with env.py and versions/); returns it.
+
+    Each app keeps its own ``version_table``, so apps can share one database. A database
+    made before migrations existed (``legacy_table`` there, no version table) is stamped at
+    the baseline revision, then upgraded, so its rows stay. All of it is one transaction
+    holding a lock (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL advisory lock), so two
+    processes opening a new database at once take turns and the second finds it done.
+    A database already at head costs one query.
+    """
+    import sqlalchemy
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    head = _head(migrations)
+    with engine.connect() as connection:
+        if _current(connection, version_table) == head:
+            return head
+    with engine.begin() as connection:
+        _lock(connection, version_table)
+        config = _alembic_config(migrations, version_table, connection)
+        try:
+            if (legacy_table and _current(connection, version_table) is None
+                    and sqlalchemy.inspect(connection).has_table(legacy_table)):
+                command.stamp(config, ScriptDirectory.from_config(config).get_base())
+            command.upgrade(config, "head")
+        except CommandError as error:
+            raise BoyaError(f"cannot upgrade the database ({version_table}): {error}; "
+                            "is it from a newer release of the app?") from None
+        return _current(connection, version_table)
+
+
+def revision(engine, migrations: str, version_table: str) -> dict:
+    """``{"current", "head"}``: the database's revision (None before the first upgrade) and the newest shipped."""
+    with engine.connect() as connection:
+        return {"current": _current(connection, version_table), "head": _head(migrations)}
+
+
+def run_migrations(metadata) -> None:
+    """The body of every app's migrations/env.py: run on the connection :func:`upgrade` holds."""
+    from alembic import context
+
+    context.configure(connection=context.config.attributes["connection"], target_metadata=metadata,
+                      version_table=context.config.attributes["version_table"])
+    with context.begin_transaction():
+        context.run_migrations()
