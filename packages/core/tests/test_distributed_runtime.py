@@ -1,8 +1,10 @@
 """Distributed strategies on CPU/gloo with 2 processes: each must follow the one-process loss curve.
 
-One torchrun launch trains every strategy in turn (start-up, ~20 s, is most of the cost) and
-writes a JSON the tests below assert on; one more launch runs two "nodes" on this machine
-through c10d rendezvous. The bad-input checks run in this process.
+One torchrun launch trains every strategy in turn (start-up, ~20 s, is most of the cost), on the
+core GPT and, for tensor parallelism, on transformers' GPT-2; it also resumes checkpoints at another
+world size and checks the ``TensorParallel`` helper, and writes a JSON the tests below assert on.
+One more launch runs two "nodes" on this machine through c10d rendezvous. The bad-input checks run
+in this process.
 """
 
 import json
@@ -14,7 +16,7 @@ import sys
 import pytest
 from boya.errors import BoyaError
 
-STRATEGIES = ("ddp", "fsdp", "tp", "pp", "fsdp+tp")
+STRATEGIES = ("ddp", "fsdp", "tp", "pp", "fsdp+tp", "tp@hf-gpt2", "fsdp+tp@hf-gpt2")
 ALL = ",".join(STRATEGIES)
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
@@ -28,7 +30,7 @@ def _parity_command(out, *torchrun_args, strategies=ALL, extra=()):
 def parity(tmp_path_factory):
     out = tmp_path_factory.mktemp("parity")
     done = subprocess.run(_parity_command(out, "--nproc-per-node", "2", "--master-port", str(_free_port()),
-                                          extra=("--resume-check",)),
+                                          extra=("--resume-check", "--tp-helper-check")),
                           env=ENV, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads((out / "parity.json").read_text())
@@ -53,10 +55,49 @@ def test_loss_curve_equals_one_process(parity, name):
 
 @pytest.mark.distributed
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ("fsdp", "tp", "pp", "fsdp+tp"))
+@pytest.mark.parametrize("name", ("fsdp", "tp", "pp", "fsdp+tp", "tp@hf-gpt2", "fsdp+tp@hf-gpt2"))
 def test_sharded_checkpoint_resumes_the_same_run(parity, name):
     run = parity["strategies"][name]
     assert run["resumed_losses"] == pytest.approx(run["losses"], abs=1e-7)
+
+
+@pytest.mark.distributed
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ("fsdp", "tp"))
+def test_checkpoint_resumes_at_another_world_size(parity, name):
+    """2 -> 1: the 2-process checkpoint continued by one process; 1 -> 2: a one-process checkpoint continued by 2."""
+    run, single = parity["strategies"][name], parity["single"]["losses"]
+    assert run["resumed_on_one_losses"] == pytest.approx(run["losses"], abs=1e-6)
+    assert run["resumed_on_one_losses"] == pytest.approx(single, abs=1e-6)
+    assert run["resumed_from_one_losses"] == pytest.approx(single, abs=1e-6)
+
+
+@pytest.mark.distributed
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ("tp@hf-gpt2", "fsdp+tp@hf-gpt2"))
+def test_gpt2_export_loads_into_a_plain_gpt2(parity, name):
+    """The exported TP-trained GPT-2 loads with ``GPT2LMHeadModel.from_pretrained`` (HF names, Conv1D layout)."""
+    reload = parity["strategies"][name]["hf_reload"]
+    assert reload["loading_problems"] == []
+    assert reload["logits_max_diff"] <= 1e-4
+
+
+@pytest.mark.distributed
+@pytest.mark.slow
+def test_gpt2_tp_checkpoint_on_one_process_is_refused_with_advice(parity):
+    message = parity["strategies"]["tp@hf-gpt2"]["resume_on_one_error"]
+    assert "does not match this model" in message and "--strategy tp on 2 processes" in message
+    assert "\n" not in message
+
+
+@pytest.mark.distributed
+@pytest.mark.slow
+def test_tensor_parallel_helper_matches_the_unsplit_mlp(parity):
+    """A user's 2-layer MLP split colwise/rowwise by ``TensorParallel``, and a hand-written row-parallel layer
+    summed with ``tp.all_reduce``: same output and gradients as one process."""
+    figures = parity["tp_helper"]
+    assert figures["output_max_diff"] <= 1e-5 and figures["grad_max_diff"] <= 1e-5
+    assert figures["all_reduce_output_max_diff"] <= 1e-5 and figures["all_reduce_grad_max_diff"] <= 1e-5
 
 
 @pytest.mark.distributed
@@ -102,6 +143,20 @@ def test_model_without_tp_plan_is_refused():
 
     with pytest.raises(BoyaError, match="no tensor-parallel plan for torch.nn.modules.linear.Linear"):
         plan_for(nn.Linear(2, 2))
+
+
+def test_pipeline_checkpoint_elsewhere_is_refused_with_advice(tmp_path):
+    import json as json_module
+
+    import torch
+    from boya.runtime.distributed import sharded_checkpoint
+
+    (tmp_path / ".metadata").write_bytes(b"")
+    (tmp_path / "meta.json").write_text(json_module.dumps({"strategy": "pp", "processes": 2}))
+    model = torch.nn.Linear(2, 2)
+    with pytest.raises(BoyaError, match="holds 2 pipeline stages: resume it with --strategy pp under torchrun "
+                                        "--nproc-per-node 2"):
+        sharded_checkpoint.load(tmp_path, model, torch.optim.AdamW(model.parameters()), env=None)
 
 
 def test_pipeline_split_is_checked():

@@ -59,7 +59,9 @@ def register_tp_plans(register):
 
     Call ``register(matches, plan)``: ``matches(model) -> bool`` says whether the
     plan applies, ``plan(model) -> dict`` returns the DTensor parallelize plan
-    (module path -> ``ParallelStyle``) for one model family.
+    (module path -> ``ParallelStyle``) for one model family. A plan that changes
+    parameter shapes also passes ``export=`` (full state dict -> state dict in the
+    model's own layout), used when the trained weights are exported.
     """
 
 

@@ -65,7 +65,8 @@ def bench_fusion(model_name, threads, as_json):
 
 @bench.command(name="distributed")
 @click.option("--nproc", default=2, show_default=True, help="Processes torchrun starts (CPU: gloo, GPU: NCCL).")
-@click.option("--strategies", default="ddp,fsdp,tp,pp,fsdp+tp", show_default=True)
+@click.option("--strategies", default="ddp,fsdp,tp,pp,fsdp+tp,tp@hf-gpt2", show_default=True,
+              help="Comma-separated; NAME@hf-gpt2 runs NAME on transformers' GPT-2 of the same size.")
 @click.option("--steps", default=6, show_default=True, help="Training steps per strategy (the first is not timed).")
 @click.option("--layers", default=4, show_default=True, help="Blocks of the GPT benchmarked.")
 @click.option("--width", default=128, show_default=True, help="Embedding width of the GPT benchmarked.")

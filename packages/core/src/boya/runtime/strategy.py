@@ -8,6 +8,7 @@ DDP/FSDP strategy answers them with collectives.
 """
 
 import contextlib
+from pathlib import Path
 
 import torch
 
@@ -57,6 +58,10 @@ class SingleProcess:
         return checkpoint.save_checkpoint(root, step, model, state, meta, keep_last)
 
     def load_checkpoint(self, path, model, optimizer) -> dict:
+        if (Path(path) / ".metadata").is_file():  # written by a distributed strategy: DCP gathers its shards here
+            from .distributed import sharded_checkpoint
+
+            return sharded_checkpoint.load(Path(path), model, optimizer, env=None)
         return checkpoint.load_checkpoint(path, model)
 
     def save_model(self, model: torch.nn.Module, path):

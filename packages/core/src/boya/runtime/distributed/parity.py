@@ -2,7 +2,11 @@
 
 Run under torchrun (the tests and ``boya bench distributed`` do)::
 
-    torchrun --nproc-per-node 2 -m boya.runtime.distributed.parity --out DIR --strategies ddp,fsdp,tp,pp,fsdp+tp
+    torchrun --nproc-per-node 2 -m boya.runtime.distributed.parity --out DIR --strategies ddp,fsdp,tp,pp,fsdp+tp,tp@hf-gpt2
+
+A strategy name may carry ``@MODEL``: ``core`` (default, the runtime's GPT) or ``hf-gpt2`` (transformers'
+``GPT2LMHeadModel`` of the same size); each model gets its own one-process reference. For GPT-2 rank 0
+also loads the exported ``model.safetensors`` into a fresh ``GPT2LMHeadModel`` and compares its logits.
 
 Every run goes through :class:`boya.runtime.Trainer` with the same global batch, seed and data
 (byte chunks of the bundled sample text), so the loss of step k must equal the one-process loss of
@@ -12,11 +16,15 @@ Rank 0 writes ``DIR/parity.json``: per strategy the loss curve, its largest diff
 reference, the largest weight difference of the exported ``model.safetensors``, the median step
 time (unprofiled steps), communication time of one step from ``torch.profiler`` (with ``--profile``) and the scaling
 efficiency (N-process throughput / (N x one-process throughput)). ``--resume-check`` also
-interrupts each sharded run after ``steps - 1`` steps and resumes it from its DCP checkpoint.
+interrupts each sharded run after ``steps - 1`` steps and resumes it from its DCP checkpoint, and for
+``fsdp`` and ``tp`` resumes that N-process checkpoint on one process (``--strategy single``, DCP
+reshards). ``--tp-helper-check`` splits a 2-layer MLP with :class:`TensorParallel` and compares its
+output and gradients with the unsplit MLP.
 """
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import time
@@ -25,6 +33,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
+from ...errors import BoyaError
 from ..config import TrainConfig
 from ..models.gpt import GPT, GPTConfig, lm_loss
 from ..text_lm import TokenChunks, byte_chunks, sample_text
@@ -40,15 +49,36 @@ def tiny_data(model_config: GPTConfig = TINY, examples: int = 64) -> TokenChunks
     return TokenChunks(byte_chunks(sample_text(), model_config.block_size)[:examples])
 
 
+def build_model(name: str, model_config: GPTConfig):
+    """``(model, loss_fn)``: the core GPT, or transformers' GPT-2 of the same size (dropout off, as the core's)."""
+    if name == "core":
+        return GPT(model_config), lm_loss
+    if name != "hf-gpt2":
+        raise BoyaError(f"unknown parity model {name!r}; choose core or hf-gpt2")
+    from transformers import GPT2LMHeadModel
+
+    from ..bench_train import hf_gpt2_loss
+
+    return GPT2LMHeadModel(hf_gpt2_config(model_config)), hf_gpt2_loss
+
+
+def hf_gpt2_config(model_config: GPTConfig):
+    from transformers import GPT2Config
+
+    return GPT2Config(n_layer=model_config.n_layer, n_embd=model_config.n_embd, n_head=model_config.n_head,
+                      vocab_size=model_config.vocab_size, n_positions=model_config.block_size, resid_pdrop=0.0,
+                      embd_pdrop=0.0, attn_pdrop=0.0, use_cache=False, bos_token_id=None, eos_token_id=None)
+
+
 def train_curve(strategy: str, out_dir: Path, steps: int, model_config: GPTConfig, batch_size: int,
-                grad_accum: int, profile: bool = False, **overrides) -> dict:
-    """Train from seed 0 under ``strategy``; return the loss curve, step times and (rank 0) comm time."""
+                grad_accum: int, profile: bool = False, model: str = "core", **overrides) -> dict:
+    """Train ``model`` from seed 0 under ``strategy``; return the loss curve, step times and (rank 0) comm time."""
     torch.manual_seed(0)
-    model = GPT(model_config)
+    network, loss_fn = build_model(model, model_config)
     config = TrainConfig(out_dir=str(out_dir), max_steps=steps, lr=3e-3, batch_size=batch_size, grad_accum=grad_accum,
                          strategy=strategy, seed=0, threads=1, progress=False, loggers=(), clip_grad=1.0,
                          device="cpu", **overrides)
-    trainer = Trainer(model, config, loss_fn=lm_loss)
+    trainer = Trainer(network, config, loss_fn=loss_fn)
     losses, times, comm = [], [], 0.0
     profiler = None
     if profile:
@@ -89,6 +119,7 @@ def main(argv=None) -> int:
     parser.add_argument("--width", type=int, default=TINY.n_embd)
     parser.add_argument("--profile", action="store_true", help="Measure communication time with torch.profiler.")
     parser.add_argument("--resume-check", action="store_true", help="Also stop each sharded run and resume it.")
+    parser.add_argument("--tp-helper-check", action="store_true", help="Also check TensorParallel on a 2-layer MLP.")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     env = init_from_torchrun("parity")
@@ -98,43 +129,150 @@ def main(argv=None) -> int:
               "grad_accum": args.grad_accum}
     results = {"processes": env.world_size, "backend": env.backend, "steps": args.steps,
                "model": model_config.to_dict(), "strategies": {}}
+    runs = [(spec, *spec.partition("@")[::2]) for spec in args.strategies.split(",")]
+    references = {}
     if env.is_main:
-        reference = train_curve("single", out / "single", **common)
-        results["single"] = reference
-        log(env, f"single: losses {reference['losses']}")
+        for model in dict.fromkeys(["core", *(model or "core" for _, _, model in runs)]):
+            references[model] = train_curve("single", out / f"single-{model}", model=model, **common)
+            log(env, f"single {model}: losses {references[model]['losses']}")
+        results["single"] = references["core"]
+        results["single_by_model"] = references
     dist.barrier()
-    for name in args.strategies.split(","):
+    if args.tp_helper_check:
+        results["tp_helper"] = tp_helper_check()
+    for spec, name, model in runs:
+        model = model or "core"
+        run_dir = out / spec.replace("+", "_").replace("@", "-")
         started = time.perf_counter()
         try:
-            run = train_curve(name, out / name.replace("+", "_"), profile=args.profile, **common)
+            run = train_curve(name, run_dir, profile=args.profile, model=model, **common)
         except Exception as error:  # noqa: BLE001 - one failing strategy is reported, the others still run
-            log(env, f"{name}: FAILED {type(error).__name__}: {error}", all_ranks=True)
-            results["strategies"][name] = {"error": f"{type(error).__name__}: {error}"}
+            log(env, f"{spec}: FAILED {type(error).__name__}: {error}", all_ranks=True)
+            results["strategies"][spec] = {"error": f"{type(error).__name__}: {error}"}
             continue
         if args.resume_check and name != "ddp":
-            run["resumed_losses"] = _resume_check(name, out / f"{name.replace('+', '_')}-resume", common)
+            run.update(_resume_check(name, model, out / f"{run_dir.name}-resume", common, env))
         if env.is_main:
-            reference = results["single"]
+            reference = references[model]
             run["loss_max_diff"] = max(abs(a - b) for a, b in zip(run["losses"], reference["losses"], strict=True))
-            run["weight_max_diff"] = max_weight_diff(out / name.replace("+", "_") / "model.safetensors",
-                                                     out / "single" / "model.safetensors")
+            run["weight_max_diff"] = max_weight_diff(run_dir / "model.safetensors",
+                                                     out / f"single-{model}" / "model.safetensors")
+            if model == "hf-gpt2":
+                run["hf_reload"] = hf_reload_check(run_dir / "model.safetensors",
+                                                   out / f"single-{model}" / "model.safetensors", model_config)
             one = reference["tokens_per_step"] / reference["step_seconds"]
             run["scaling_efficiency"] = run["tokens_per_step"] / run["step_seconds"] / (env.world_size * one)
             run["wall_seconds"] = time.perf_counter() - started
-            log(env, f"{name}: loss_max_diff {run['loss_max_diff']:.2e} step {run['step_seconds']:.4f} s")
-        results["strategies"][name] = run
+            log(env, f"{spec}: loss_max_diff {run['loss_max_diff']:.2e} step {run['step_seconds']:.4f} s")
+        results["strategies"][spec] = run
         dist.barrier()
     if env.is_main:
         (out / "parity.json").write_text(json.dumps(results, indent=2))
     return 0
 
 
-def _resume_check(name: str, out_dir: Path, common: dict) -> list[float]:
-    """Train ``steps - 1`` steps (checkpoint), then resume in a fresh trainer for the last step: the full curve."""
+RESHARDS_TO_ONE = ("fsdp", "tp")
+"""Strategies whose checkpoints the resume check also moves between N processes and one (core GPT)."""
+
+
+def _resume_check(name: str, model: str, out_dir: Path, common: dict, env) -> dict:
+    """Train ``steps - 1`` steps (checkpoint), then resume in a fresh trainer for the last step: the full curve.
+
+    For ``RESHARDS_TO_ONE`` the checkpoint also moves between world sizes (:func:`_reshard_check`); a TP run of
+    GPT-2, whose plan reshapes the fused q/k/v weights, records the error that resuming it on one process gives.
+    """
     steps = common["steps"]
-    first = train_curve(name, out_dir, **{**common, "steps": steps - 1})
-    second = train_curve(name, out_dir, **{**common, "steps": steps}, resume=True)
-    return first["losses"] + second["losses"]
+    first = train_curve(name, out_dir, model=model, **{**common, "steps": steps - 1})
+    checkpoint = out_dir / "checkpoints" / f"step-{steps - 1:08d}"
+    kept = out_dir.with_name(f"{out_dir.name}-step{steps - 1}")
+    if env.is_main:
+        shutil.copytree(checkpoint, kept)  # the resumed run below may rotate it away
+    dist.barrier()
+    second = train_curve(name, out_dir, model=model, **{**common, "steps": steps}, resume=True)
+    found = {"resumed_losses": first["losses"] + second["losses"]}
+    if name in RESHARDS_TO_ONE and model == "core":
+        found.update(_reshard_check(name, out_dir, kept, first["losses"], common, env))
+    elif name in ("tp", "fsdp+tp") and env.is_main:  # a reshaping plan (GPT-2's q/k/v view): refused, with advice
+        try:
+            train_curve("single", out_dir.with_name(f"{out_dir.name}-on-one"), model=model, **common, resume=str(kept))
+        except BoyaError as error:
+            found["resume_on_one_error"] = str(error)
+    dist.barrier()
+    return found
+
+
+def _reshard_check(name: str, out_dir: Path, kept: Path, first_losses: list[float], common: dict, env) -> dict:
+    """N -> 1: rank 0 alone resumes the N-process checkpoint ``kept``. 1 -> N: rank 0 alone trains ``steps - 1``
+    steps, then all ranks resume its one-process checkpoint under ``name``. Both give full loss curves."""
+    steps = common["steps"]
+    found = {}
+    one = out_dir.with_name(f"{out_dir.name}-from-one")
+    if env.is_main:
+        alone = train_curve("single", out_dir.with_name(f"{out_dir.name}-on-one"), **common, resume=str(kept))
+        found["resumed_on_one_losses"] = first_losses + alone["losses"]
+        before = train_curve("single", one, **{**common, "steps": steps - 1})
+    dist.barrier()
+    after = train_curve(name, out_dir.with_name(f"{out_dir.name}-one-to-n"), **common,
+                        resume=str(one / "checkpoints" / f"step-{steps - 1:08d}"))
+    if env.is_main:
+        found["resumed_from_one_losses"] = before["losses"] + after["losses"]
+    return found
+
+
+def hf_reload_check(exported: Path, reference: Path, model_config: GPTConfig) -> dict:
+    """Load the exported weights with ``GPT2LMHeadModel.from_pretrained`` (beside a ``config.json``, as a user
+    would) and compare its logits with the one-process run's export loaded the same way."""
+    import tempfile
+
+    from transformers import GPT2LMHeadModel
+
+    tokens = tiny_data(model_config, examples=4)[:]["input_ids"]
+    logits, problems = [], {}
+    for file in (exported, reference):
+        with tempfile.TemporaryDirectory(prefix="boya-gpt2-") as tmp:
+            hf_gpt2_config(model_config).save_pretrained(tmp)
+            shutil.copy(file, Path(tmp) / "model.safetensors")
+            model, info = GPT2LMHeadModel.from_pretrained(tmp, output_loading_info=True)
+        problems[file] = sorted(f"{kind}: {key}" for kind, keys in info.items() for key in keys)
+        with torch.no_grad():
+            logits.append(model.eval()(input_ids=tokens).logits)
+    return {"loading_problems": problems[exported], "logits_max_diff": float((logits[0] - logits[1]).abs().max())}
+
+
+def tp_helper_check(width: int = 8, hidden: int = 16) -> dict:
+    """A user's 2-layer MLP split with :class:`TensorParallel` (colwise then rowwise) vs the same MLP unsplit,
+    and a hand-written row-parallel layer summed with ``tp.all_reduce``: largest output and gradient differences."""
+    from torch import nn
+
+    from .tp import TensorParallel
+
+    torch.manual_seed(0)
+    mlp = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(), nn.Linear(hidden, width))
+    x = torch.randn(4, width)
+    expected = mlp(x)
+    expected.pow(2).sum().backward()
+    full_grads = {name: p.grad.clone() for name, p in mlp.named_parameters()}
+
+    tp = TensorParallel(world_size=dist.get_world_size())
+    split = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(), nn.Linear(hidden, width))
+    split.load_state_dict(mlp.state_dict())
+    tp.split(split[0], "colwise")
+    tp.split(split[2], "rowwise")
+    got = split(x)
+    got.pow(2).sum().backward()
+    grad_diff = max(float((p.grad.full_tensor() - full_grads[name]).abs().max()) for name, p in split.named_parameters())
+
+    rank, size = dist.get_rank(), dist.get_world_size()
+    rows = slice(rank * hidden // size, (rank + 1) * hidden // size)
+    weight = mlp[2].weight.detach()[:, rows].clone().requires_grad_()
+    hand = tp.all_reduce(torch.relu(mlp[0](x))[:, rows] @ weight.T) + mlp[2].bias
+    hand.pow(2).sum().backward()
+    return {
+        "output_max_diff": float((got - expected).abs().max()),
+        "grad_max_diff": grad_diff,
+        "all_reduce_output_max_diff": float((hand - expected).abs().max()),
+        "all_reduce_grad_max_diff": float((weight.grad - full_grads["2.weight"][:, rows]).abs().max()),
+    }
 
 
 if __name__ == "__main__":

@@ -162,7 +162,8 @@ class PipelineStrategy(ProcessGroupStrategy):
         """Same stage count and split only: each stage's optimizer state is stored under its own key."""
         from pathlib import Path
 
-        return sharded_checkpoint.load(Path(path), model, optimizer, self.env, optimizer_key=f"optimizer_stage{self.rank}")
+        return sharded_checkpoint.load(Path(path), model, optimizer, self.env, optimizer_key=f"optimizer_stage{self.rank}",
+                                       strategy=self.name)
 
     def save_model(self, model: nn.Module, path):
         """Gather every stage's weights on rank 0 and write them as one safetensors file."""

@@ -81,7 +81,7 @@ class ProcessGroupStrategy:
         return sharded_checkpoint.save(root, step, model, optimizer, state, meta, keep_last, self.env)
 
     def load_checkpoint(self, path: Path, model, optimizer) -> dict:
-        return sharded_checkpoint.load(Path(path), model, optimizer, self.env)
+        return sharded_checkpoint.load(Path(path), model, optimizer, self.env, strategy=self.name)
 
     def save_model(self, model: torch.nn.Module, path: Path) -> Path:
         return sharded_checkpoint.export_safetensors(model, Path(path), self.env)

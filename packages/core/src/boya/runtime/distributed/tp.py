@@ -3,7 +3,9 @@
 A plan maps module paths to DTensor ``ParallelStyle``s (``ColwiseParallel`` splits a Linear's outputs,
 ``RowwiseParallel`` its inputs and sums the partial results). Plans come from the
 ``register_tp_plans(register)`` hook: ``register(matches, plan)`` with ``matches(model) -> bool`` and
-``plan(model) -> dict``; the core registers the plan of its own GPT (``boya.default_plugins.tp_plans``).
+``plan(model) -> dict``, and optionally ``export(tensors) -> tensors`` when the plan changes parameter shapes
+(the exported full weights must load into the unsharded model); the core registers the plans of its own GPT
+and of transformers' GPT-2 (:mod:`.tp_hf_gpt2`) in ``boya.default_plugins.tp_plans``.
 Tied weights (a head sharing the embedding matrix) are tied again after sharding when both
 sides got the same sharding, as the GPT plan arranges (vocabulary-sharded embedding and head).
 
@@ -17,6 +19,8 @@ For people writing their own layers, :class:`TensorParallel` is a thin layer ove
     fc2 = tp.split(nn.Linear(256, 64), "rowwise")   # each rank: 128 input features, outputs summed
     y = tp.all_reduce(partial_sum)                  # sum over the TP ranks (backward: identity)
 """
+
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -33,18 +37,29 @@ from ...errors import BoyaError
 from .fsdp import apply_fsdp, mixed_precision_policy
 from .launch import device_mesh, init_from_torchrun
 from .process_group_strategy import ProcessGroupStrategy
+from .sharded_checkpoint import export_safetensors
 
 
 def registered_plans() -> list[tuple]:
+    """``(matches, plan, export)`` of every registered plan (``export`` is ``None`` when shapes are unchanged)."""
     plans = []
-    plugins.call_each("register_tp_plans", register=lambda matches, plan: plans.append((matches, plan)))
+
+    def register(matches, plan, export=None):
+        plans.append((matches, plan, export))
+
+    plugins.call_each("register_tp_plans", register=register)
     return plans
 
 
 def plan_for(model: nn.Module) -> dict:
-    for matches, plan in registered_plans():
+    return _registered_plan(model)[0]
+
+
+def _registered_plan(model: nn.Module) -> tuple:
+    """``(plan dict, export)`` of the first registered plan matching ``model``."""
+    for matches, plan, export in registered_plans():
         if matches(model):
-            return plan(model)
+            return plan(model), export
     raise BoyaError(
         f"no tensor-parallel plan for {type(model).__module__}.{type(model).__qualname__}; a plugin registers one "
         "with the register_tp_plans hook, or use --strategy ddp or fsdp, which need none"
@@ -114,15 +129,16 @@ def _retie(model: nn.Module, groups: list[list[str]]) -> None:
             setattr(module, attr, kept)
 
 
-def apply_tp(model: nn.Module, tp_mesh) -> nn.Module:
+def apply_tp(model: nn.Module, tp_mesh):
+    """Parallelize ``model`` in place with its registered plan; return the plan's ``export`` (or ``None``)."""
     heads = getattr(getattr(model, "config", None), "n_head", None)
     if heads is not None and heads % tp_mesh.size():
         raise BoyaError(f"the model has {heads} attention heads: not divisible by the TP degree {tp_mesh.size()}")
     groups = _tie_groups(model)
-    plan = plan_for(model)
+    plan, export = _registered_plan(model)
     parallelize_module(model, tp_mesh, plan)
     _retie(model, groups)
-    return model
+    return export
 
 
 class TPStrategy(ProcessGroupStrategy):
@@ -145,10 +161,13 @@ class TPStrategy(ProcessGroupStrategy):
                          dp_group=self.mesh["dp"].get_group())
 
     def shard(self, model: nn.Module) -> nn.Module:
-        apply_tp(model, self.mesh["tp"])
+        self.export = apply_tp(model, self.mesh["tp"])
         if self.with_fsdp:
             apply_fsdp(model, self.mesh["dp"], mixed_precision_policy(self.config.precision, self.env.device))
         return model
+
+    def save_model(self, model: nn.Module, path):
+        return export_safetensors(model, Path(path), self.env, convert=self.export)
 
     def no_sync(self, model: nn.Module, last_micro_batch: bool):
         if self.with_fsdp:
