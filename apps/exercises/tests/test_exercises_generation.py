@@ -66,6 +66,23 @@ def test_verify_rejects_a_wrong_key_a_second_correct_option_and_a_false_claim():
     assert not verify(dict(claim, stem="True or false? Tell me a story. The answer is 3.")).ok
 
 
+@pytest.mark.parametrize("kp", ["6.EE.A.3", "HSA.APR.A.1", "HSA.SSE.B.3.a", "HSA.REI.B.4.b", "7.EE.B.4.a"])
+def test_verify_rejects_a_planted_wrong_key_or_a_distractor_equal_to_the_key(kp):
+    """Polynomial answers compare by value (sympy's polynomial ring), so an equal answer spelled differently is caught."""
+    exercise = generate(kp, "multiple_choice", 4, seed=11)
+    wrong = next(option for option in exercise["options"] if option != exercise["answer"])
+    assert not verify(dict(exercise, answer=wrong)).ok
+    key = exercise["answer"]
+    respelled = {"6.EE.A.3": lambda k: f"0 + {k}", "HSA.APR.A.1": lambda k: f"{k} + x - x",
+                 "HSA.SSE.B.3.a": lambda k: f"1({k})", "HSA.REI.B.4.b": lambda k: ", ".join(reversed(k.split(", "))),
+                 "7.EE.B.4.a": lambda k: f"{k}.0"}[kp](key)
+    assert respelled != key and verify(dict(exercise, answer=respelled, options=[respelled if o == key else o
+                                                                                 for o in exercise["options"]])).ok
+    planted = [respelled if option == wrong else option for option in exercise["options"]]
+    verdict = verify(dict(exercise, options=planted))
+    assert not verdict.ok and "exactly one option" in verdict.reason
+
+
 def test_solver_reads_stems_independently_of_the_generator():
     assert solve_stem("Compute 3/4 ÷ 1/2.").value == sympy.Rational(3, 2)
     assert solve_stem("Solve for x: x^2 - 5x + 6 = 0.").value == (2, 3)
@@ -104,6 +121,9 @@ def test_grading_accepts_equivalent_answers_and_rejects_unfactored_forms():
     assert is_correct("6/8", "3/4", "fraction") and is_correct("0.75", "3/4", "fraction")
     assert is_correct("(x+3)(x-2)", "(x - 2)(x + 3)", "factored")
     assert not is_correct("x^2 + x - 6", "(x - 2)(x + 3)", "factored")
+    assert is_correct("2(x + 1) - x", "x + 2", "expression") and not is_correct("x + y", "x + 2", "expression")
+    assert is_correct("x/2 + 1/3", "(3x + 2)/6", "expression") and not is_correct("|x|", "x", "expression")
+    assert is_correct("007", "7", "integer") and is_correct("-3 / 4", "-0.75", "fraction")
     assert is_correct("3, -2", "-2, 3", "roots") and not is_correct("3", "-2, 3", "roots")
     assert not is_correct("banana", "3", "integer")
     with pytest.raises(BoyaError):
@@ -114,7 +134,8 @@ def test_grading_accepts_equivalent_answers_and_rejects_unfactored_forms():
     ("kp", "exercise_type", "difficulty", "message"),
     [("9.ZZ.Z.9", "short_answer", 3, "not a knowledge point"), ("K.CC.A.1", "short_answer", 3, "no exercise generator"),
      ("6.EE.A.3", "essay", 3, "unknown exercise type"), ("6.EE.A.3", "short_answer", 0, "difficulty must be"),
-     ("6.EE.A.3", "short_answer", 6, "difficulty must be"), ("6.EE.A.3", "short_answer", "3", "difficulty must be")],
+     ("6.EE.A.3", "short_answer", 6, "difficulty must be"), ("6.EE.A.3", "short_answer", "3", "difficulty must be"),
+     (["6.EE.A.3"], "short_answer", 3, "must be a string")],
 )
 def test_bad_requests_raise_clear_errors(kp, exercise_type, difficulty, message):
     with pytest.raises(BoyaError, match=message):
@@ -131,3 +152,22 @@ def test_template_word_problems_verify_and_carry_the_same_key():
             assert verify(exercise).ok
             stories += not exercise["stem"].startswith(("Compute", "Divide", "What is", "A price of"))
     assert stories >= 20
+
+
+def test_template_word_problems_cover_most_servable_kps_and_a_changed_number_is_rejected():
+    import re
+
+    from boya_exercises.stem_writers import template_writer
+
+    worded = {}
+    for kp in all_specs():
+        for difficulty in (1, 3, 5):
+            exercise = generate(kp, "short_answer", difficulty, seed=difficulty, stem_writer=template_writer)
+            assert verify(exercise).ok
+            if exercise["solution"].startswith("In numbers:"):
+                worded.setdefault(kp, exercise)
+    assert len(worded) >= 28, sorted(set(all_specs()) - set(worded))
+    for kp in ("1.OA.D.8", "5.NF.A.1", "6.NS.A.1", "7.NS.A.1", "6.NS.B.4", "6.EE.A.2.c", "6.NS.B.3"):
+        story = worded[kp]["stem"]
+        changed = re.sub(r"(\d+)(\D*)$", lambda m: f"{int(m[1]) + 1}{m[2]}", story)  # the last number + 1
+        assert changed != story and not verify(dict(worded[kp], stem=changed)).ok, (kp, changed)

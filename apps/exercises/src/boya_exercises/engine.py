@@ -1,6 +1,7 @@
 """The adaptive engine the tutor protocol and the web UI share: next exercise, answer, state, one-off generation."""
 
 import hashlib
+import sys
 from random import Random
 
 from boya.errors import BoyaError
@@ -43,8 +44,9 @@ class Engine:
         """Record an answer to a served exercise; returns the student's mastery per practised KP."""
         if not isinstance(correct, bool):
             raise BoyaError("'correct' must be true or false")
-        if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0):
-            raise BoyaError("'seconds' must be a non-negative number")
+        if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+                                    or not 0 <= seconds <= sys.float_info.max):  # NaN, Infinity and 1e400 too
+            raise BoyaError("'seconds' must be a finite non-negative number")
         if not isinstance(exercise_id, str):
             raise BoyaError("'exercise_id' must be a string")
         with self.store.student_session(student) as tx:

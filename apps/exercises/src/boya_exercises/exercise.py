@@ -6,13 +6,14 @@ three misconception distractors. Anything :func:`boya_exercises.verify.verify` r
 """
 
 import hashlib
+import itertools
 import json
 from random import Random
 
 import sympy
 from boya.errors import BoyaError
 
-from .answers import X, format_answer, same_answer
+from .answers import X, comparable, format_answer
 from .generators import Problem, all_specs
 from .kinds import DIFFICULTIES, TYPES
 
@@ -21,6 +22,8 @@ _TRIES = 20
 
 def check_request(kp: str, exercise_type: str | None = None, difficulty=None) -> None:
     """Raise BoyaError for an unknown or unservable knowledge point, an unknown type or a difficulty outside 1-5."""
+    if not isinstance(kp, str):
+        raise BoyaError(f"knowledge point must be a string such as '6.EE.A.3', got {type(kp).__name__}")
     specs = all_specs()
     if kp not in specs:
         from .graph import load_graph
@@ -65,18 +68,19 @@ def render(problem: Problem, kp: str, exercise_type: str, difficulty: int, rng: 
     """The exercise dict for ``exercise_type``, or None when the problem lacks distinct wrong answers."""
     key = format_answer(problem.value, problem.kind)
     options = None
-    wrong = distractors(problem, rng)
     if exercise_type == "short_answer":
         stem, answer = problem.stem, key
     elif exercise_type == "fill_blank":
         stem, answer = fill_stem(problem.stem), key
     elif exercise_type == "true_false":
+        wrong = distractors(problem, rng, count=1)
         if not wrong:
             return None
         claim_true = rng.random() < 0.5
         claim = key if claim_true else wrong[0]
         stem, answer = f"True or false? {problem.stem} The answer is {claim}.", "true" if claim_true else "false"
     else:
+        wrong = distractors(problem, rng)
         if len(wrong) < 3:
             return None
         options = [key, *wrong[:3]]
@@ -102,12 +106,16 @@ def fill_stem(stem: str) -> str:
 
 def distractors(problem: Problem, rng: Random, count: int = 3) -> list[str]:
     """Misconception answers first (in the generator's order), then near misses; distinct by value, never the key."""
-    chosen_values, chosen = [problem.value], []
-    for _rule, value in [*problem.wrong, *_near_misses(problem, rng)]:
-        text = _formattable(value, problem.kind)
-        if text is None or any(_same(value, seen, problem.kind) for seen in chosen_values):
+    seen, chosen = {comparable(problem.value, problem.kind)}, []
+    for _rule, value in itertools.chain(problem.wrong, _near_misses(problem)):
+        try:
+            form = comparable(value, problem.kind)
+        except (TypeError, ValueError):
             continue
-        chosen_values.append(value)
+        text = None if form in seen else _formattable(value, problem.kind)
+        if text is None:
+            continue
+        seen.add(form)
         chosen.append(text)
         if len(chosen) == count:
             break
@@ -133,28 +141,20 @@ def _formattable(value, kind):
         return None
 
 
-def _same(a, b, kind) -> bool:
-    if kind == "roots":
-        return tuple(sorted(a)) == tuple(sorted(b))
-    if kind == "factored":
-        return sympy.expand(a - b) == 0
-    return same_answer(a, b, kind)
-
-
-def _near_misses(problem: Problem, rng: Random):
-    """Fallback wrong answers when the misconception rules collide: small, plausible offsets of the key."""
+def _near_misses(problem: Problem):
+    """Fallback wrong answers when the misconception rules collide: small, plausible offsets of the key (lazily: usually none is needed)."""
     value, kind = problem.value, problem.kind
     steps = [1, -1, 2, -2, 10, -10, 3, -3]
     if kind == "remainder":
-        return [("near miss", (value[0] + step, value[1])) for step in steps if value[0] + step > 0]
+        return (("near miss", (value[0] + step, value[1])) for step in steps if value[0] + step > 0)
     if kind == "roots":
-        return [("near miss", tuple(sorted(root + step for root in value))) for step in steps]
+        return (("near miss", tuple(sorted(root + step for root in value))) for step in steps)
     if kind == "factored":
-        return [("near miss", value.subs(X, X + step)) for step in steps]
+        return (("near miss", value.subs(X, X + step)) for step in steps)
     if kind == "expression":
-        return [("near miss", value + step) for step in steps] + [("near miss", value + step * X) for step in steps]
+        return itertools.chain((("near miss", value + step) for step in steps), (("near miss", value + step * X) for step in steps))
     unit = sympy.Rational(1, 10) if kind == "decimal" and sympy.Rational(value).q > 1 else 1
-    return [("near miss", value + step * unit) for step in steps]
+    return (("near miss", value + step * unit) for step in steps)
 
 
 def exercise_id(exercise: dict) -> str:

@@ -14,7 +14,15 @@ from typing import Any
 import sympy
 from boya.errors import BoyaError
 
-from .answers import X, parse_math, read_answer, same_answer
+from .answers import (
+    X,
+    comparable,
+    expand_polynomial,
+    factor_over_integers,
+    parse_math,
+    read_answer,
+    same_answer,
+)
 
 
 @dataclass(frozen=True)
@@ -54,8 +62,11 @@ def _compute(m):
 def _solve_for(m):
     """Linear or quadratic in the unknown (after clearing denominators); exactly the rational solutions, or an error."""
     var = sympy.Symbol(m["var"])
-    lhs, rhs = parse_math(m["lhs"]), parse_math(m["rhs"])
-    numerator, denominator = sympy.fraction(sympy.together(lhs - rhs))
+    difference = parse_math(m["lhs"]) - parse_math(m["rhs"])
+    if difference.is_polynomial(var):  # the usual case: no need for sympy.together, the slowest step
+        numerator, denominator = difference, sympy.Integer(1)
+    else:
+        numerator, denominator = sympy.fraction(sympy.together(difference))
     if numerator.free_symbols != {var} or not denominator.free_symbols <= {var}:
         raise BoyaError("the equation must contain exactly the unknown it asks for")
     coefficients = sympy.Poly(numerator, var).all_coeffs()
@@ -133,14 +144,14 @@ def _evaluate(m):
 
 
 def _expand(m):
-    return Solved(sympy.expand(parse_math(m["expr"])), "expression")
+    return Solved(expand_polynomial(parse_math(m["expr"])), "expression")
 
 
 def _factor(m):
-    expr = sympy.expand(parse_math(m["expr"]))
+    expr = parse_math(m["expr"])
     if expr.free_symbols != {X}:
         raise BoyaError("only polynomials in x are factored")
-    factored = sympy.factor(expr)
+    factored = factor_over_integers(expr)
     if not (factored.is_Mul or factored.is_Pow):
         raise BoyaError("the polynomial does not factor over the integers")
     return Solved(factored, "factored")
@@ -230,17 +241,11 @@ def _check_options(exercise: dict, solved: Solved) -> Verdict:
     if len(options) != 4 or len(set(options)) != 4:
         return Verdict(False, "multiple choice needs 4 distinct options")
     values = [read_answer(option, solved.kind) for option in options]
-    correct = [option for option, value in zip(options, values, strict=True) if same_answer(value, solved.value, solved.kind)]
+    forms, key = [comparable(value, solved.kind) for value in values], comparable(solved.value, solved.kind)
+    correct = [option for option, value, form in zip(options, values, forms, strict=True)
+               if form == key and same_answer(value, solved.value, solved.kind)]
     if correct != [exercise["answer"]]:
         return Verdict(False, f"exactly one option must equal the key; correct options: {correct}")
-    for i, a in enumerate(values):
-        for b in values[i + 1:]:
-            if _equal(a, b, solved.kind):
-                return Verdict(False, "two options have the same value")
+    if len(set(forms)) != len(forms):
+        return Verdict(False, "two options have the same value")
     return Verdict(True)
-
-
-def _equal(a, b, kind) -> bool:
-    if kind in ("expression", "factored"):
-        return sympy.expand(sympy.sympify(a) - sympy.sympify(b)) == 0
-    return same_answer(a, b, kind)

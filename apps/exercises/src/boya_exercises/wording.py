@@ -6,6 +6,7 @@ model in :mod:`boya_exercises.wording_gpt2`) must produce a sentence one of ``FR
 solver's answer must equal the template's key, or the wording is thrown away.
 """
 
+import math
 import re
 from dataclasses import dataclass
 from random import Random
@@ -18,6 +19,9 @@ NAMES = ("Mia", "Leo", "Ana", "Wei", "Sam", "Lin", "Omar", "Zoe", "Ravi", "Yuki"
 ITEMS = ("apples", "pencils", "stickers", "marbles", "cards", "books", "shells", "coins", "cookies", "stamps")
 THINGS = ("bike", "jacket", "game", "lamp", "backpack", "watch")
 _N = r"(\d+(?:\.\d+)?)"
+_Z = r"(-?\d+)"
+_F = r"(\d+/\d+)"
+_Q = r"(\d+(?:/\d+)?)"
 _NAME = r"([A-Z][a-z]+)"
 _ITEM = r"([a-z]+s)"
 
@@ -65,6 +69,29 @@ FRAMES = {
     "lin": [
         "{name} thinks of a number, multiplies it by {a} and adds {b}. The result is {c}. What is the number?",
     ],
+    "more": ["{name} had some {item}. After getting {a} more, {name} has {b} {item}. How many {item} did {name} have at first?"],
+    "gave": ["{name} had {a} {item} and gave some away. Now {name} has {b} {item}. How many {item} did {name} give away?"],
+    "linsub": [
+        "{name} thinks of a number, multiplies it by {a} and subtracts {b}. The result is {c}. What is the number?",
+    ],
+    "fadd": ["{name} walks {a} of a mile to school and then {b} of a mile to the park. How many miles does {name} walk in all?"],
+    "fsub": ["A jug holds {a} of a litre of juice. {name} drinks {b} of a litre. How many litres of juice are left in the jug?"],
+    "ftimes": ["{name} runs {b} of a mile every day. How many miles does {name} run in {a} days?"],
+    "fof": ["{name} has {a} of a pizza and eats {b} of it. What part of a whole pizza does {name} eat?"],
+    "fdiv": ["{name} has {a} cups of rice. One serving is {b} of a cup. How many servings does {name} have?"],
+    "fshare": ["{a} of a pound of chocolate is shared equally among {b} children. How many pounds does each child get?"],
+    "rise": ["At 6 am the temperature was {a}°C. By noon it had risen {b} degrees. What was the temperature at noon, in °C?"],
+    "fall": ["At 6 pm the temperature was {a}°C. By midnight it had fallen {b} degrees. What was the temperature at midnight, in °C?"],
+    "dadd": ["A bag of flour weighs {a} kg and a bag of rice weighs {b} kg. How many kilograms do the two bags weigh together?"],
+    "dsub": ["A ribbon is {a} m long. {name} cuts off {b} m. How many metres of ribbon are left?"],
+    "dmul": ["A rectangle is {a} m long and {b} m wide. What is its area in square metres?"],
+    "square": ["A square garden is {a} m long on each side. What is its area in square metres?"],
+    "cube": ["A cube-shaped box is {a} cm long on each side. What is its volume in cubic centimetres?"],
+    "gcf": ["{name} has {a} red {item} and {b} blue {item} and sorts all of them into identical groups, with none left over. "
+            "What is the greatest number of groups {name} can make?"],
+    "lcm": ["One bus leaves the station every {a} minutes and another every {b} minutes. Both leave now. "
+            "In how many minutes will they next leave together?"],
+    "taxi": ["A taxi ride costs ${b} plus ${a} for each mile. How many dollars does a {c}-mile ride cost?"],
 }
 
 _READERS = [
@@ -85,6 +112,29 @@ _READERS = [
     ("unit", rf"^{_NAME} pays \${_N} for {_N} {_ITEM}\. How much does one of the \4 cost in dollars\?$", (3, 2)),
     ("unit", rf"^{_N} {_ITEM} cost \${_N} in total\. What is the price of one of the \2 in dollars\?$", (1, 3)),
     ("lin", rf"^{_NAME} thinks of a number, multiplies it by {_N} and adds {_N}\. The result is {_N}\. What is the number\?$", (2, 3, 4)),
+    ("more", rf"^{_NAME} had some {_ITEM}\. After getting {_N} more, \1 has {_N} \2\. How many \2 did \1 have at first\?$", (3, 4)),
+    ("gave", rf"^{_NAME} had {_N} {_ITEM} and gave some away\. Now \1 has {_N} \3\. How many \3 did \1 give away\?$", (2, 4)),
+    ("linsub", rf"^{_NAME} thinks of a number, multiplies it by {_N} and subtracts {_N}\. The result is {_N}\. "
+               r"What is the number\?$", (2, 3, 4)),
+    ("fadd", rf"^{_NAME} walks {_F} of a mile to school and then {_F} of a mile to the park\. How many miles does \1 walk in all\?$", (2, 3)),
+    ("fsub", rf"^A jug holds {_F} of a litre of juice\. {_NAME} drinks {_F} of a litre\. How many litres of juice are left in the jug\?$", (1, 3)),
+    ("ftimes", rf"^{_NAME} runs {_F} of a mile every day\. How many miles does \1 run in {_N} days\?$", (3, 2)),
+    ("fof", rf"^{_NAME} has {_F} of a pizza and eats {_F} of it\. What part of a whole pizza does \1 eat\?$", (2, 3)),
+    ("fdiv", rf"^{_NAME} has {_Q} cups of rice\. One serving is {_F} of a cup\. How many servings does \1 have\?$", (2, 3)),
+    ("fshare", rf"^{_F} of a pound of chocolate is shared equally among {_N} children\. How many pounds does each child get\?$", (1, 2)),
+    ("rise", rf"^At 6 am the temperature was {_Z}°C\. By noon it had risen {_N} degrees\. What was the temperature at noon, in °C\?$", (1, 2)),
+    ("fall", rf"^At 6 pm the temperature was {_Z}°C\. By midnight it had fallen {_N} degrees\. "
+             r"What was the temperature at midnight, in °C\?$", (1, 2)),
+    ("dadd", rf"^A bag of flour weighs {_N} kg and a bag of rice weighs {_N} kg\. How many kilograms do the two bags weigh together\?$", (1, 2)),
+    ("dsub", rf"^A ribbon is {_N} m long\. {_NAME} cuts off {_N} m\. How many metres of ribbon are left\?$", (1, 3)),
+    ("dmul", rf"^A rectangle is {_N} m long and {_N} m wide\. What is its area in square metres\?$", (1, 2)),
+    ("square", rf"^A square garden is {_N} m long on each side\. What is its area in square metres\?$", (1,)),
+    ("cube", rf"^A cube-shaped box is {_N} cm long on each side\. What is its volume in cubic centimetres\?$", (1,)),
+    ("gcf", rf"^{_NAME} has {_N} red {_ITEM} and {_N} blue \3 and sorts all of them into identical groups, with none left over\. "
+            r"What is the greatest number of groups \1 can make\?$", (2, 4)),
+    ("lcm", rf"^One bus leaves the station every {_N} minutes and another every {_N} minutes\. Both leave now\. "
+            r"In how many minutes will they next leave together\?$", (1, 2)),
+    ("taxi", rf"^A taxi ride costs \${_N} plus \${_N} for each mile\. How many dollars does a {_N}-mile ride cost\?$", (2, 1, 3)),
 ]
 _READERS = [(op, re.compile(pattern), groups) for op, pattern, groups in _READERS]
 
@@ -101,7 +151,7 @@ def read_word_problem(stem: str) -> Facts | None:
 def solve_facts(facts: Facts) -> Solved | None:
     """The answer a story's facts imply, or None when they make no sense (negative counts, uneven shares…)."""
     values = [sympy.Rational(n) for n in facts.numbers]
-    a, b = values[0], values[1]
+    a, b = [*values, None][:2]  # square and cube state one number
     integers = all(v.q == 1 for v in values)
     if facts.op == "add" and integers:
         return Solved(a + b, "integer")
@@ -119,9 +169,26 @@ def solve_facts(facts: Facts) -> Solved | None:
         return Solved(a * (1 + (b if facts.op == "up" else -b) / 100), "decimal")
     if facts.op == "unit" and a.q == 1 and a > 0:
         return Solved(b / a, "decimal")
-    if facts.op == "lin" and integers and a != 0:
-        x = (values[2] - b) / a
+    if facts.op in ("lin", "linsub") and integers and a != 0:
+        x = (values[2] + (b if facts.op == "linsub" else -b)) / a
         return Solved(x, "integer" if x.q == 1 else "fraction")
+    if facts.op == "more" and integers and b >= a:
+        return Solved(b - a, "integer")
+    if facts.op == "gave" and integers and a >= b:
+        return Solved(a - b, "integer")
+    if facts.op in ("fadd", "fsub", "ftimes", "fof", "fdiv", "fshare") and (facts.op != "fsub" or a >= b) and b != 0:
+        value = {"fadd": a + b, "fsub": a - b, "ftimes": a * b, "fof": a * b, "fdiv": a / b, "fshare": a / b}[facts.op]
+        return Solved(value, "fraction")
+    if facts.op in ("rise", "fall") and integers:
+        return Solved(a + b if facts.op == "rise" else a - b, "integer")
+    if facts.op in ("dadd", "dmul") or (facts.op == "dsub" and a >= b):
+        return Solved({"dadd": a + b, "dsub": a - b, "dmul": a * b}[facts.op], "decimal")
+    if facts.op in ("square", "cube") and integers:
+        return Solved(a ** (2 if facts.op == "square" else 3), "integer")
+    if facts.op in ("gcf", "lcm") and integers and a > 0 and b > 0:
+        return Solved((math.gcd if facts.op == "gcf" else math.lcm)(int(a), int(b)), "integer")
+    if facts.op == "taxi":
+        return Solved(a * values[2] + b, "integer" if (a * values[2] + b).q == 1 else "decimal")
     return None
 
 
@@ -141,17 +208,40 @@ _TEMPLATE_FACTS = [
     ("down", re.compile(rf"^A price of \${_N} is decreased by {_N}%\. What is the new price in dollars\?$")),
     ("unit", re.compile(rf"^(\d+) {_ITEM} cost \${_N}\. What is the cost of one [a-z]+ in dollars\?$")),
     ("lin", re.compile(r"^Solve for x: (\d+)x \+ (\d+) = (\d+)\.$")),
+    ("linsub", re.compile(r"^Solve for x: (\d+)x − (\d+) = (\d+)\.$")),
+    ("more", re.compile(r"^Solve for [nx]: [nx] \+ (\d+) = (\d+)\.$")),
+    ("gave", re.compile(r"^Solve for n: (\d+) − n = (\d+)\.$")),
+    ("div", re.compile(r"^Solve for n: (\d+) × n = (\d+)\.$"), (1, 0)),
+    ("div", re.compile(r"^Solve for x: (\d+)x = (\d+)\.$"), (1, 0)),
+    ("fadd", re.compile(r"^Compute (\d+/\d+) \+ (\d+/\d+)\.$")),
+    ("fsub", re.compile(r"^Compute (\d+/\d+) − (\d+/\d+)\.$")),
+    ("ftimes", re.compile(r"^Compute (\d+) × (\d+/\d+)\.$")),
+    ("fof", re.compile(r"^Compute (\d+/\d+) × (\d+/\d+)\.$")),
+    ("fdiv", re.compile(r"^Compute (\d+(?:/\d+)?) ÷ (\d+/\d+)\.$")),
+    ("fshare", re.compile(r"^Compute (\d+/\d+) ÷ (\d+)\.$")),
+    ("rise", re.compile(r"^Compute (-\d+) \+ (\d+)\.$")),
+    ("fall", re.compile(r"^Compute (-?\d+) \+ \(-(\d+)\)\.$")),
+    ("dadd", re.compile(rf"^Compute {_N} \+ {_N}\.$")),
+    ("dsub", re.compile(rf"^Compute {_N} − {_N}\.$")),
+    ("dmul", re.compile(r"^Compute (\d+\.\d+) × (\d+(?:\.\d+)?)\.$")),
+    ("square", re.compile(r"^Compute (\d+)\^2\.$")),
+    ("cube", re.compile(r"^Compute (\d+)\^3\.$")),
+    ("gcf", re.compile(r"^Find the greatest common factor of (\d+) and (\d+)\.$")),
+    ("lcm", re.compile(r"^Find the least common multiple of (\d+) and (\d+)\.$")),
+    ("taxi", re.compile(r"^Evaluate (\d+)x \+ (\d+) when x = (\d+)\.$")),
 ]
 
 
 def template_facts(stem: str) -> Facts | None:
     """The facts of a template stem that a story can carry (None for stems no frame fits)."""
-    for op, pattern in _TEMPLATE_FACTS:
+    for op, pattern, *order in _TEMPLATE_FACTS:
         match = pattern.match(stem)
         if match:
             numbers = tuple(g for g in match.groups() if g is not None and not g.isalpha())
             if op == "unit":
                 numbers = (match[1], match[3])
+            if order:  # the story states the numbers in another order than the stem ("a × n = p": p shared among a)
+                numbers = tuple(numbers[i] for i in order[0])
             return Facts(op, numbers)
     return None
 

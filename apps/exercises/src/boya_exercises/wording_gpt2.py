@@ -191,9 +191,17 @@ class ModelWriter:
             ids = ids[: ids.index(self.tokenizer.eos)]
         return self.tokenizer.decode(ids).strip()
 
+    def knows(self, kp: str, facts: Facts) -> bool:
+        """Whether the prompt for ``facts`` is in the model's vocabulary (a model trained before a frame existed is not)."""
+        try:
+            self.tokenizer.encode(prompt_text(kp, facts))
+        except BoyaError:
+            return False
+        return True
+
     def __call__(self, problem: Problem, kp: str, difficulty: int, rng) -> Problem | None:
         facts = template_facts(problem.stem)
-        if facts is None or solve_facts(facts) is None:
+        if facts is None or solve_facts(facts) is None or not self.knows(kp, facts):
             return None
         story = self.write(kp, facts, rng.getrandbits(31))
         if read_word_problem(story) is None:

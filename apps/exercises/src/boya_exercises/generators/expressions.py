@@ -2,7 +2,7 @@
 
 import sympy
 
-from ..answers import X
+from ..answers import X, expand_polynomial
 from ..answers import format_answer as show
 from . import KPSpec, Problem
 
@@ -46,10 +46,11 @@ def _distribute(rng, d):
     else:
         text = f"{a}({inner})"
         slip = a * c * X + b
-    return Problem(f"Expand and simplify {text}.", sympy.expand(expr), "expression",
-                   f"Multiply each term inside the bracket by {a}, then collect like terms: {show(sympy.expand(expr), 'expression')}.",
-                   (("multiplied only the first term", slip), ("sign slip", sympy.expand(expr) - 2 * a * b),
-                    ("added instead of multiplied", sympy.expand(expr) - a * b + a + b)))
+    value = expand_polynomial(expr)
+    return Problem(f"Expand and simplify {text}.", value, "expression",
+                   f"Multiply each term inside the bracket by {a}, then collect like terms: {show(value, 'expression')}.",
+                   (("multiplied only the first term", slip), ("sign slip", value - 2 * a * b),
+                    ("added instead of multiplied", value - a * b + a + b)))
 
 
 def _collect(rng, d):
@@ -57,7 +58,7 @@ def _collect(rng, d):
     c, e = rng.randint(1, (3, 5, 9, 9, 12)[d - 1]), rng.randint(1, 9)
     b = -b if rng.random() < 0.5 else b
     k = rng.randint(2, 4) if d >= 3 else 1
-    expr = sympy.expand(k * (a * X + b) - (c * X + e))
+    expr = expand_polynomial(k * (a * X + b) - (c * X + e))
     first = f"{k}({linear_text(a, b)})" if k > 1 else linear_text(a, b)
     text = f"{first} − ({linear_text(c, e)})"
     return Problem(f"Expand and simplify {text}.", expr, "expression",

@@ -1,15 +1,14 @@
 """Quadratics: square roots, multiplying binomials, factoring, solving."""
 
-import sympy
 from sympy import Rational as Q
 
-from ..answers import X
+from ..answers import X, expand_polynomial, factor_over_integers
 from ..answers import format_answer as show
 from . import KPSpec, Problem
 
 
 def _poly(expr) -> str:
-    return show(sympy.expand(expr), "expression")
+    return show(expand_polynomial(expr), "expression")
 
 
 def _roots(rng, d):
@@ -38,19 +37,19 @@ def _pick_pair(rng, d):
 def _multiply_binomials(rng, d):
     p, q = _pick_pair(rng, d)
     a = rng.randint(2, 3) if d == 5 else 1
-    expr = sympy.expand((a * X + p) * (X + q))
+    expr = expand_polynomial((a * X + p) * (X + q))
     left = f"({'' if a == 1 else a}x {'+' if p >= 0 else '−'} {abs(p)})"
     right = f"(x {'+' if q >= 0 else '−'} {abs(q)})"
     return Problem(f"Expand and simplify {left}{right}.", expr, "expression",
                    f"Multiply every term by every term (FOIL): {_poly(a * X * X)} + {_poly((a * q + p) * X)} + {p * q} → {_poly(expr)}.",
-                   (("forgot the middle term", a * X**2 + p * q), ("sign slip", sympy.expand((a * X - p) * (X + q))),
+                   (("forgot the middle term", a * X**2 + p * q), ("sign slip", expand_polynomial((a * X - p) * (X + q))),
                     ("added the constants", a * X**2 + (a * q + p) * X + p + q)))
 
 
 def _factor(rng, d):
     p, q = _pick_pair(rng, d)
     a = rng.randint(2, 3) if d == 5 else 1
-    key = sympy.factor((a * X + p) * (X + q))
+    key = factor_over_integers((a * X + p) * (X + q))
     return Problem(f"Factor {_poly(key)} completely.", key, "factored",
                    f"Find two numbers whose product is {a * p * q} and whose sum is {a * q + p}, then group: {show(key, 'factored')}.",
                    (("sign slip", (a * X - p) * (X - q)), ("sign slip", (a * X + p) * (X - q)), ("sign slip", (a * X - p) * (X + q)),
