@@ -12,14 +12,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow,
 
 
 def test_page_draws_the_rig_like_the_exporter_and_streams_frames():
-    from PIL import Image
-    from playwright.sync_api import sync_playwright
-
     from boya_anchor import server
     from boya_anchor.animate import Animator
     from boya_anchor.bench import CHROMIUM, CHROMIUM_ARGS, _serve
     from boya_anchor.render import SkiaRenderer
     from boya_anchor.rig import get_avatar
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
 
     server._STAGE = None
     uvicorn_server, port = _serve()
@@ -34,12 +33,20 @@ def test_page_draws_the_rig_like_the_exporter_and_streams_frames():
             for i in range(15):
                 params = animator.frame(i / 100, "D")
             params["AngleZ"], params["EyeLOpen"] = 8.0, 0.3
+            # Frames are drawn into the rectangle that changed; drawn that way over the last frame, the canvas
+            # must equal a full redraw.
+            patched, full = page.evaluate("() => { draw(false); const a = canvas.toDataURL('image/png');"
+                                          " draw(true); return [a, canvas.toDataURL('image/png')]; }")
             url = page.evaluate("(p) => window.anchorRender(p)", params)
             browser.close()
     finally:
         uvicorn_server.should_exit = True
         server._STAGE = None
-    drawn = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"), np.int16)
+    def pixels(data_url):
+        return np.asarray(Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1]))).convert("RGB"), np.int16)
+
+    assert (np.abs(pixels(patched) - pixels(full)).max(-1) > 8).mean() < 1e-4
+    drawn = pixels(url)
     expected = SkiaRenderer(rig).draw(params)[..., :3].astype(np.int16)
     diff = np.abs(drawn - expected).max(-1)
     assert drawn.shape == expected.shape == (1080, 1920, 3)

@@ -4,12 +4,11 @@ import json
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
-
 from boya.cli import cli
 from boya.plugins import call_each
 from boya_anchor import server, ui
 from boya_anchor.clips import Clip
+from click.testing import CliRunner
 
 call_each("register_commands", cli=cli)
 
@@ -52,7 +51,6 @@ def test_avatars_and_voices_are_listed():
 
 def test_export_writes_h264_with_audio(tmp_path):
     import av
-
     from boya_anchor.export import export_video
     from boya_anchor.rig import get_avatar
 
@@ -92,17 +90,21 @@ def test_control_panel_builds_with_prefixed_api_names():
 
 
 @pytest.mark.slow
-def test_recipe_trains_through_the_runtime(tmp_path):
+def test_recipe_trains_through_the_runtime_and_fine_tunes(tmp_path):
+    from boya.runtime import TrainConfig
+    from boya_anchor.train import make_corpus, save_corpus, train
     from safetensors.torch import load_file
 
-    from boya.runtime import TrainConfig
-    from boya_anchor.train import train
-
-    path = train(TrainConfig(out_dir=str(tmp_path / "run"), max_steps=2, data="tiny", progress=False))
+    corpus = tmp_path / "corpus.npz"
+    save_corpus(make_corpus(0, copies=1, limit=12, human=False), corpus)
+    path = train(TrainConfig(out_dir=str(tmp_path / "run"), max_steps=2, data=str(corpus), progress=False))
     weights = load_file(str(path))
     assert "gru.weight_hh_l0" in weights and weights["mean"].abs().sum() > 0
     card = json.loads(path.with_suffix(".json").read_text())
-    assert card["recipe"] == "anchor-visemes" and card["seed"] == 0 and card["parameters"] > 100_000
+    assert card["recipe"] == "anchor-visemes" and card["seed"] == 0 and card["parameters"] > 100_000 and card["init"] is None
+    tuned = train(TrainConfig(out_dir=str(tmp_path / "tuned"), max_steps=1, lr=1e-4, data=str(corpus), progress=False), init=str(path))
+    assert json.loads(tuned.with_suffix(".json").read_text())["init"]["max_steps"] == 2
+    assert load_file(str(tuned))["mean"].equal(weights["mean"])  # fine-tuning keeps the input normalisation
 
 
 def test_visemes_prints_rhubarb_json_for_any_audio_with_the_shipped_model(tmp_path):

@@ -3,7 +3,7 @@
 import json
 
 import numpy as np
-
+import pytest
 from boya_anchor.audio import resample
 from boya_anchor.evaluate import _score, amplitude_shapes
 from boya_anchor.score import closed_accuracy, phone_frames, set_accuracy
@@ -36,3 +36,16 @@ def test_harness_scores_a_perfect_method_perfectly_and_writes_lipscore_files(tmp
     assert report["methods"]["amplitude"]["set_accuracy"] < 0.8
     cues = json.loads((tmp_path / "c.json").read_text())["mouthCues"]
     assert cues[0]["start"] == 0.0 and len(phone_frames(speech.phones)) > 0
+
+
+def test_human_prompts_are_split_by_file_and_only_held_out_ones_are_scored():
+    from boya_anchor.asterisk import HELD_OUT_PROMPTS, held_out_prompts, spoken_prompts, training_prompts
+    from boya_anchor.evaluate import human_clips
+
+    prompts = spoken_prompts()
+    if not prompts:
+        pytest.skip("asterisk-core-sounds-en-wav is not installed")
+    held, train = {p for p, _ in held_out_prompts()}, {p for p, _ in training_prompts()}
+    assert len(held) == HELD_OUT_PROMPTS and held.isdisjoint(train) and len(held | train) == len(prompts)
+    scored = human_clips(2)
+    assert len(scored) == 2 and all(c["clip"][len("human-"):-len(".wav")] in {p.stem for p in held} for c in scored)

@@ -6,14 +6,13 @@ import wave
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import save_model
-
 from boya.errors import BoyaError
 from boya_anchor.audio import load_audio, wav_bytes
 from boya_anchor.features import StreamingLogMel, log_mel
 from boya_anchor.live import LiveEngine, load_model, shapes_for_audio
 from boya_anchor.model import CausalVisemeNet, FrameStepper
 from boya_anchor.tts import synthesize
+from safetensors.torch import save_model
 
 
 @pytest.fixture(scope="module")

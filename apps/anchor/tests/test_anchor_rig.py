@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 import pytest
-
 from boya import hookimpl
 from boya.errors import BoyaError
 from boya.plugins import pm
@@ -118,3 +117,16 @@ def test_renderer_draws_the_mouth_where_the_rig_says(name):
     ys, xs = np.nonzero(diff)
     assert len(xs) > 50
     assert abs(np.median(xs) - x) < 15 and abs(np.median(ys) - y) < 15  # the change is at the mouth
+
+
+@pytest.mark.parametrize("name", ["aiko", "bolt"])
+def test_renderer_repaints_only_the_avatar_and_equals_a_full_redraw(name):
+    rig = get_avatar(name)
+    animator, renderer = Animator(rig), SkiaRenderer(rig, 480, 270)
+    frames = [animator.frame(i / 10, "DBXFC"[i % 5], energy=1.0, pitch=0.5) for i in range(30)]  # sway, nods, blinks
+    frames[-1] = {**frames[-1], "AngleZ": -10.0, "AngleX": 30.0}  # a big jump: the old position must be erased
+    for params in frames:
+        drawn = renderer.draw(params).copy()
+    y0, y1, x0, x1 = renderer.changed
+    assert 0 < (y1 - y0) * (x1 - x0) < 0.8 * 480 * 270 and y0 % 2 == x0 % 2 == y1 % 2 == x1 % 2 == 0
+    assert np.array_equal(drawn, SkiaRenderer(rig, 480, 270).draw(frames[-1]))

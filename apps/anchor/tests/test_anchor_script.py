@@ -6,12 +6,18 @@ import shutil
 
 import numpy as np
 import pytest
-
 from boya.errors import BoyaError
 from boya_anchor import tts
 from boya_anchor.phones import ALLOWED, VISEMES, espeak_to_arpabet
 from boya_anchor.score import closed_accuracy, phone_frames, set_accuracy
-from boya_anchor.visemes import cues_to_frames, frames_to_cues, rhubarb_json, rhubarb_tsv, shape_frames, viseme_weights
+from boya_anchor.visemes import (
+    cues_to_frames,
+    frames_to_cues,
+    rhubarb_json,
+    rhubarb_tsv,
+    shape_frames,
+    viseme_weights,
+)
 
 TEXT = "Hello world, the quick brown fox jumps over my lazy dog."
 

@@ -4,12 +4,11 @@ import json
 
 import numpy as np
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
-
 from boya_anchor import server
 from boya_anchor.clips import Clip
 from boya_anchor.rig import PARAM_NAMES
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 
 @pytest.fixture
@@ -107,3 +106,28 @@ def test_played_clip_reaches_every_viewer_with_audio_and_track(client):
         assert audio.status_code == 200 and audio.content[:4] == b"RIFF"
         shapes = {next_frame(a)["s"] for _ in range(40)}
         assert "D" in shapes
+
+
+def test_a_slow_viewer_skips_stale_frames_but_keeps_every_control_message():
+    viewer = server.Viewer(websocket=None)
+    for k in range(5):
+        viewer.offer_frame(f"frame {k}")
+    viewer.offer("clip")
+    viewer.offer("error")
+    assert viewer.frame == "frame 4" and list(viewer.control) == ["clip", "error"] and viewer.ready.is_set()
+
+
+def test_microphone_audio_becomes_frames_and_pings_come_back(client):
+    rate = 16000
+    t = np.arange(rate) / rate
+    loud = (np.sin(2 * np.pi * 180 * t) * np.sin(2 * np.pi * 3 * t) * 20000).astype("<i2")
+    with client.websocket_connect("/anchor/ws") as ws:
+        ws.receive_text()
+        ws.send_text(json.dumps({"type": "mic", "rate": rate}))
+        for start in range(0, rate, 160):
+            ws.send_bytes(loud[start:start + 160].tobytes())
+        ws.send_text(json.dumps({"type": "ping", "t": 12.5}))
+        while (message := json.loads(ws.receive_text())).get("type") != "pong":
+            assert message.get("type") != "error", message
+        assert message["t"] == 12.5
+        assert "p" in next_frame(ws)

@@ -12,7 +12,6 @@ import re
 from functools import lru_cache
 
 import numpy as np
-
 from boya.errors import BoyaError
 
 DIGITS = "zero one two three four five six seven eight nine".split()

@@ -9,7 +9,6 @@ import wave
 from pathlib import Path
 
 import numpy as np
-
 from boya.errors import BoyaError
 
 RATE = 16_000

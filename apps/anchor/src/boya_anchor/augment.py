@@ -24,7 +24,7 @@ def reverb(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def band_limit(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    if rng.random() < 0.6:  # telephone: 8 kHz, 300-3400 Hz, mu-law
+    if rng.random() < 0.7:  # telephone: 8 kHz, 300-3400 Hz, mu-law
         low = resample_poly(x, 1, 2)
         low = sosfilt(butter(4, [300, 3400], "bandpass", fs=8000, output="sos"), low)
         mu = 255.0
@@ -55,7 +55,7 @@ def augment(x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float]
         factor = up / 100
     if rng.random() < 0.5:
         x = reverb(x, rng)
-    if rng.random() < 0.6:
+    if rng.random() < 0.75:
         x = band_limit(x, rng)
     if rng.random() < 0.7:
         x = noise(x, rng)

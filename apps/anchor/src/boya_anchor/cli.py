@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-
 from boya.errors import BoyaError
 
 
@@ -69,20 +68,20 @@ def say(text, output, voice, rate, as_json):
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--tiny", is_flag=True, help="A dozen sentences only (smoke test).")
 @click.option("--corpus", type=click.Path(dir_okay=False), help="Corpus cache (.npz): reused if it exists, else written.")
+@click.option("--init", "init", type=click.Path(dir_okay=False, exists=True), help="Fine-tune these weights instead of starting from scratch.")
+@click.option("--sentences", type=click.IntRange(1), help="Use only the first N training sentences for the synthetic part.")
 @click.option("--install", is_flag=True, help="Copy the trained model into the package as the shipped default.")
-def train_command(out_dir, max_steps, lr, seed, tiny, corpus, install):
+def train_command(out_dir, max_steps, lr, seed, tiny, corpus, init, sentences, install):
     """Train the live viseme model (recipe anchor-visemes, also `boya train anchor-visemes`) on one CPU thread."""
     from boya.runtime import TrainConfig
 
-    from .train import train
-
-    from .train import DEFAULTS
+    from .train import DEFAULTS, train
 
     settings = {**DEFAULTS, "warmup_steps": min(DEFAULTS["warmup_steps"], max_steps // 10),
                 "eval_every": max(1, max_steps // 5), "save_every": max(1, max_steps // 5)}
     config = TrainConfig(**settings | {"out_dir": out_dir, "max_steps": max_steps, "lr": lr, "seed": seed, "threads": 1,
                                        "data": "tiny" if tiny else corpus})
-    path = train(config)
+    path = train(config, init=init, sentences=sentences)
     click.echo(f"model: {path}")
     if install:
         from .live import weights_path
@@ -98,7 +97,8 @@ def train_command(out_dir, max_steps, lr, seed, tiny, corpus, install):
 @click.option("--model", "model_path", type=click.Path(dir_okay=False))
 @click.option("--human/--no-human", default=True, help="Also score Asterisk's recorded human prompts (forced-aligned).")
 @click.option("--sentences", default=20, show_default=True, type=click.IntRange(1, 40), help="Held-out sentences per held-out voice.")
-@click.option("--human-clips", default=40, show_default=True, type=click.IntRange(1, 500))
+@click.option("--human-clips", default=40, show_default=True, type=click.IntRange(1, 55),
+              help="Held-out Asterisk prompts to score (the first 55 are held out; about 40 of them align).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Also write truth.json and predictions for lipscore.py.")
 def eval_command(as_json, model_path, human, sentences, human_clips, out_dir):
     """Set accuracy on held-out voices and human speech, with amplitude and Rhubarb-style baselines and a lag sweep."""

@@ -1,8 +1,12 @@
 """The synthetic training and evaluation corpus: sentences spoken by several voices, with exact phones.
 
-Voices are split: the model trains on some espeak-ng variants and festival's kal,
-and is scored on voices it never heard (:data:`EVAL_VOICES`). Sentences are split
-too. Each item is 16 kHz audio with per-10-ms labels (:func:`frame_labels`).
+Voices are split: the model trains on many espeak-ng accents and variants,
+festival's kal and flite's rms and awb, and is scored on voices it never heard
+(:data:`EVAL_VOICES`; their espeak variants f3/f4 and the slt speaker are never
+used for training). Sentences are split too. Flite gives no phone times, so its
+speech is forced-aligned like real speech. Human speech comes from the training
+part of Asterisk's prompts (:mod:`.asterisk`). Each item is 16 kHz audio with
+per-10-ms labels (:func:`frame_labels`).
 """
 
 import random
@@ -18,7 +22,9 @@ from .score import allowed_matrix, phone_frames
 from .visemes import shape_frames
 
 TRAIN_VOICES = ("espeak:en-us", "espeak:en-us+m3", "espeak:en-gb-x-rp", "espeak:en+klatt", "espeak:en-us+f2",
-                "festival:kal")
+                "espeak:en-us+m1", "espeak:en-us+m7", "espeak:en-gb-scotland+m2", "espeak:en-029+f1", "espeak:en-us-nyc+m5",
+                "espeak:en-gb-x-gbclan+f5", "espeak:en+croak", "espeak:en-gb-x-gbcwmd+m4", "espeak:en-us+Annie",
+                "festival:kal", "flite:rms", "flite:awb")
 EVAL_VOICES = ("espeak:en-us+f3", "espeak:en-gb-x-rp+f4", "festival:ked", "festival:slt")
 EVAL_SENTENCES = 40
 
@@ -45,11 +51,47 @@ def synthesize_all(texts: list[str], voice: str, rng: random.Random) -> list[Utt
     from .tts import festival_many, synthesize
 
     engine, _, name = voice.partition(":")
+    if engine == "flite":
+        return flite_all(texts, name, rng)
     if engine == "festival":
         speeches = festival_many(texts, name, [rng.uniform(0.85, 1.25) for _ in texts])
     else:
         speeches = [synthesize(t, voice, rate=rng.randint(140, 220), pitch=rng.randint(25, 75)) for t in texts]
     return [Utterance(resample(s.samples, s.rate, RATE), s.phones, voice, t) for s, t in zip(speeches, texts)]
+
+
+def flite_all(texts: list[str], voice: str, rng: random.Random) -> list[Utterance]:
+    """Speak with a flite voice at a random speed; phones by forced alignment (flite prints no times). Failures are skipped."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from boya.errors import BoyaError
+
+    from .align import align
+    from .audio import load_audio
+
+    if not shutil.which("flite"):
+        raise BoyaError(f"training voice flite:{voice} needs flite: apt-get install -y flite")
+    out = []
+    with tempfile.TemporaryDirectory(prefix="boya-flite-") as tmp:
+        wav = f"{tmp}/u.wav"
+        for text in texts:
+            subprocess.run(["flite", "-voice", voice, "--setf", f"duration_stretch={rng.uniform(0.85, 1.25):.2f}",
+                            "-t", text, "-o", wav], check=True, capture_output=True, timeout=60)
+            samples = load_audio(wav, RATE)
+            phones = align(samples, text)
+            if phones:
+                out.append(Utterance(samples, phones, f"flite:{voice}", text))
+    return out
+
+
+def human_training_items(rng: np.random.Generator, copies: int = 2) -> list[dict]:
+    """Features and labels of the training part of Asterisk's prompts: one plain copy, the others degraded."""
+    from .asterisk import aligned, training_prompts
+
+    utterances = [Utterance(c["samples"], c["phones"], "human", c["name"]) for c in aligned(training_prompts())]
+    return [featurize(u, rng if k else None) for u in utterances for k in range(copies)]
 
 
 def frame_labels(phones, n: int, factor: float = 1.0) -> dict[str, np.ndarray]:

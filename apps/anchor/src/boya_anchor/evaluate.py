@@ -3,28 +3,24 @@
 Per 10 ms frame "set accuracy" (:mod:`.score`), averaged per clip. Compared on
 the same clips: an amplitude-only mouth, and a Rhubarb-style pipeline
 (PocketSphinx all-phone recognition + Rhubarb's shape rules; the Rhubarb binary
-itself is not installed here). Human speech: Asterisk's recorded English prompts
-(Debian ``asterisk-core-sounds-en-wav``, 8 kHz telephone quality) with phones from
-forced alignment. ``out_dir`` also writes truth.json and per-clip Rhubarb JSON in
+itself is not installed here). Human speech: the held-out part of Asterisk's
+recorded English prompts (Debian ``asterisk-core-sounds-en-wav``, 8 kHz telephone
+quality; :mod:`.asterisk`) with phones from forced alignment. ``out_dir`` also writes truth.json and per-clip Rhubarb JSON in
 the layout ``shared/tools/lipscore.py`` reads.
 """
 
-import gzip
 import json
 import random
-import re
 from pathlib import Path
 
 import numpy as np
 
-from .audio import RATE, load_audio
+from .audio import RATE
 from .corpus import EVAL_VOICES, sentences, synthesize_all
 from .features import HOP
 from .score import closed_accuracy, phone_frames, set_accuracy
 from .visemes import frames_to_cues, rhubarb_json, shape_frames
 
-ASTERISK = Path("/usr/share/asterisk/sounds/en")
-ASTERISK_TEXT = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
 LAGS = range(-10, 11)
 
 
@@ -54,27 +50,11 @@ def synthetic_clips(n_sentences: int, seed: int = 7) -> list[dict]:
 
 
 def human_clips(limit: int) -> list[dict]:
-    """Asterisk prompts with a spoken transcript (not tones), forced-aligned; the ones that fail to align are skipped."""
-    from .align import align
+    """The held-out Asterisk prompts (never trained on, see :mod:`.asterisk`), forced-aligned; failures skipped."""
+    from .asterisk import aligned, held_out_prompts
 
-    if not ASTERISK.is_dir() or not ASTERISK_TEXT.is_file():
-        return []
-    lines = gzip.open(ASTERISK_TEXT, "rt", encoding="utf-8", errors="replace").read().splitlines()
-    clips = []
-    for line in lines:
-        match = re.match(r"^([a-z0-9-]+): (.+)$", line.strip())
-        if not match or "[" in match.group(2) or len(match.group(2).split()) < 3:
-            continue
-        path = ASTERISK / f"{match.group(1)}.wav"
-        if not path.is_file():
-            continue
-        samples = load_audio(path, RATE)
-        phones = align(samples, match.group(2))
-        if phones:
-            clips.append({"clip": f"human-{match.group(1)}.wav", "group": "human (asterisk prompts)", "samples": samples, "phones": phones})
-        if len(clips) >= limit:
-            break
-    return clips
+    return [{"clip": f"human-{c['name']}.wav", "group": "human (asterisk prompts)", "samples": c["samples"], "phones": c["phones"]}
+            for c in aligned(held_out_prompts(), limit)]
 
 
 def _score(methods: dict, clips: list[dict], out_dir: Path | None) -> dict:

@@ -4,7 +4,8 @@ H.264 (x264 ``ultrafast``/``zerolatency``) in yuv420p, AAC audio muxed in. The
 encoder runs in its own thread so drawing frame n+1 overlaps encoding frame n.
 Converting a whole 1080p RGBA frame to YUV costs more than drawing it, and the
 background never changes, so only the rectangle the avatar covers (now or in
-the previous frame) is converted into a persistent YUV image (:class:`DirtyYuv`).
+the previous frame, :attr:`.render.SkiaRenderer.changed`) is repainted, handed to
+the encoder thread and converted into a persistent YUV image (:class:`DirtyYuv`).
 """
 
 import queue
@@ -12,7 +13,6 @@ import threading
 import time
 
 import numpy as np
-
 from boya.errors import BoyaError
 
 from .animate import Animator
@@ -52,40 +52,27 @@ def frame_params(clip, rig, fps: int, expression: str = "neutral", seed: int = 0
 
 
 class DirtyYuv:
-    """A yuv420p copy of the frame where each update converts only the region that differs from the background."""
+    """A yuv420p copy of the frame where each update converts only the rectangle the renderer changed."""
 
-    def __init__(self, background: np.ndarray, step: int = 16):
+    def __init__(self, background: np.ndarray):
         import av
 
-        self.background, self.step = background, step
         self.height, self.width = background.shape[:2]
         full = av.VideoFrame.from_ndarray(np.ascontiguousarray(background), format="rgba").reformat(format="yuv420p")
         self.planes = [self._plane(full, i).copy() for i in range(3)]
-        self.previous = None
 
     @staticmethod
     def _plane(frame, i):
         plane = frame.planes[i]
         return np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[: plane.height, : plane.width]
 
-    def _box(self, rgba: np.ndarray):
-        s = self.step
-        moving = np.any(rgba[::s, ::s, :3] != self.background[::s, ::s, :3], axis=-1)
-        rows, cols = np.nonzero(moving.any(1))[0], np.nonzero(moving.any(0))[0]
-        if not len(rows):
-            return None
-        return (max(0, (rows[0] - 1) * s), min(self.height, (rows[-1] + 2) * s), max(0, (cols[0] - 1) * s), min(self.width, (cols[-1] + 2) * s))
-
-    def update(self, rgba: np.ndarray):
+    def update(self, box: tuple[int, int, int, int], rgba: np.ndarray):
+        """``rgba``: the pixels of ``box`` = (y0, y1, x0, x1), even-aligned; returns the whole frame as an av.VideoFrame."""
         import av
 
-        box = self._box(rgba)
-        union = box if self.previous is None else self.previous if box is None else (
-            min(box[0], self.previous[0]), max(box[1], self.previous[1]), min(box[2], self.previous[2]), max(box[3], self.previous[3]))
-        self.previous = box
-        if union is not None:
-            y0, y1, x0, x1 = (v - v % 2 for v in union)
-            part = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgba[y0:y1, x0:x1]), format="rgba").reformat(format="yuv420p")
+        y0, y1, x0, x1 = box
+        if y1 > y0 and x1 > x0:
+            part = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgba), format="rgba").reformat(format="yuv420p")
             self.planes[0][y0:y1, x0:x1] = self._plane(part, 0)
             for i in (1, 2):
                 self.planes[i][y0 // 2:y1 // 2, x0 // 2:x1 // 2] = self._plane(part, i)
@@ -116,8 +103,8 @@ def export_video(clip, rig, path, width=1920, height=1080, fps=60, expression="n
 
     def encode():
         try:
-            while (image := jobs.get()) is not None:
-                for packet in video.encode(yuv.update(image)):
+            while (job := jobs.get()) is not None:
+                for packet in video.encode(yuv.update(*job)):
                     container.mux(packet)
         except Exception as error:  # noqa: BLE001 - re-raised in the caller's thread
             failure.append(error)
@@ -130,7 +117,9 @@ def export_video(clip, rig, path, width=1920, height=1080, fps=60, expression="n
         for i, params in enumerate(frame_params(clip, rig, fps, expression)):
             if failure:
                 break
-            jobs.put(renderer.draw(params).copy())
+            pixels = renderer.draw(params)
+            y0, y1, x0, x1 = renderer.changed
+            jobs.put((renderer.changed, pixels[y0:y1, x0:x1].copy()))  # only what changed crosses to the encoder
             if bar:
                 bar[0].update(bar[1], completed=i + 1)
         jobs.put(None)

@@ -13,7 +13,6 @@ from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
-
 from boya.errors import BoyaError
 
 from .audio import resample

@@ -1,7 +1,9 @@
 """Draw a rig with skia, the server-side twin of ``web/avatar.js`` (same transforms, same mouth).
 
 Used for video export and tests; a 1080p frame costs a few milliseconds, so the
-encoder, not the drawing, sets the export speed.
+encoder, not the drawing, sets the export speed. Each frame repaints only the
+rectangle the avatar covers (now or in the previous frame), which the exporter
+also uses to convert only that rectangle to YUV.
 """
 
 import math
@@ -58,6 +60,8 @@ class SkiaRenderer:
         self.surface = skia.Surface(self.pixels)
         self.root = [width / rig["canvas"][0], 0, 0, height / rig["canvas"][1], 0, 0]
         self._colors = {}
+        self._drawn = None  # (y0, y1, x0, x1) the avatar covered in the last frame
+        self.changed = (0, height, 0, width)  # the rectangle the last draw() may have changed, even-aligned
         self.background = np.zeros_like(self.pixels)
         if not transparent:  # a gradient costs ~80 ms a frame to shade; shade it once and copy
             top, bottom = rig.get("background", ["#000000", "#000000"])
@@ -69,12 +73,46 @@ class SkiaRenderer:
         base = self._colors.setdefault(hex_color, int(hex_color.lstrip("#"), 16))
         return self.skia.Color((base >> 16) & 255, (base >> 8) & 255, base & 255, int(round(255 * max(0.0, min(1.0, alpha)))))
 
+    def _box(self, matrices) -> tuple[int, int, int, int]:
+        """(y0, y1, x0, x1), even-aligned: the pixels the avatar's parts can touch, strokes and anti-aliasing included."""
+        xs, ys = [], []
+        for part in self.rig["parts"]:
+            kind = part["type"]
+            if kind == "ellipse":
+                box = (part["cx"] - part["rx"], part["cy"] - part["ry"], part["cx"] + part["rx"], part["cy"] + part["ry"])
+            elif kind == "rect":
+                box = (part["x"], part["y"], part["x"] + part["w"], part["y"] + part["h"])
+            elif kind == "mouth":
+                box = (part["cx"] - part["w"], part["cy"] - 2 * part["h"], part["cx"] + part["w"], part["cy"] + 2 * part["h"])
+            else:
+                box = (min(x for x, _ in part["points"]), min(y for _, y in part["points"]),
+                       max(x for x, _ in part["points"]), max(y for _, y in part["points"]))
+            pad = (part.get("width", 6) if part.get("stroke") or kind == "mouth" else 0) + 2
+            a, b, c, d, e, f = matrices[part["group"]]
+            for x in (box[0] - pad, box[2] + pad):
+                for y in (box[1] - pad, box[3] + pad):
+                    xs.append(a * x + c * y + e)
+                    ys.append(b * x + d * y + f)
+        y0, x0 = max(0, int(min(ys)) // 2 * 2), max(0, int(min(xs)) // 2 * 2)
+        y1, x1 = min(self.height, (int(max(ys)) + 3) // 2 * 2), min(self.width, (int(max(xs)) + 3) // 2 * 2)
+        return y0, max(y0, y1), x0, max(x0, x1)
+
     def draw(self, params: dict) -> np.ndarray:
+        """Draw a frame. Only the avatar's rectangle, now and in the last frame, is repainted
+        (:attr:`changed`): restoring the whole 1080p background cost more than drawing the avatar."""
         skia = self.skia
         canvas = self.surface.getCanvas()
         canvas.resetMatrix()
-        np.copyto(self.pixels, self.background)
         matrices = group_matrices(self.rig, params, self.root)
+        box = self._box(matrices)
+        if self._drawn is None:
+            self.changed = (0, self.height, 0, self.width)
+        else:
+            self.changed = (min(box[0], self._drawn[0]), max(box[1], self._drawn[1]),
+                            min(box[2], self._drawn[2]), max(box[3], self._drawn[3]))
+        self._drawn = box
+        y0, y1, x0, x1 = self.changed
+        self.pixels[y0:y1, x0:x1] = self.background[y0:y1, x0:x1]
         for part in self.rig["parts"]:
             a, b, c, d, e, f = matrices[part["group"]]
             canvas.setMatrix(skia.Matrix.MakeAll(a, c, e, b, d, f, 0, 0, 1))

@@ -1,7 +1,9 @@
 """The ``anchor-visemes`` recipe: train the causal viseme model with boya's runtime.
 
 Data: the training sentences spoken by :data:`.corpus.TRAIN_VOICES`, each once
-nearly clean and once degraded (:mod:`.augment`). Loss per 10 ms frame, with the
+nearly clean and once degraded (:mod:`.augment`), plus the training part of
+Asterisk's human prompts (:mod:`.asterisk`; the held-out part is never used), each
+once plain and once degraded. Loss per 10 ms frame, with the
 output delayed by the model's look-ahead: the negative log of the probability
 mass on the shapes Rhubarb's rules allow for the true phone (what the score
 counts), plus smaller terms for the preferred shape, the viseme and voice activity.
@@ -67,8 +69,8 @@ def loss_fn(model, batch):
     return (per_frame * mask).sum(), mask.sum()
 
 
-def make_corpus(seed: int, copies: int = 2, voices_per_sentence: int = 2, limit: int | None = None) -> list[dict]:
-    from .corpus import TRAIN_VOICES, featurize, sentences, synthesize_all
+def make_corpus(seed: int, copies: int = 2, voices_per_sentence: int = 2, limit: int | None = None, human: bool = True) -> list[dict]:
+    from .corpus import TRAIN_VOICES, featurize, human_training_items, sentences, synthesize_all
 
     rng = random.Random(seed)
     texts, _ = sentences()
@@ -83,39 +85,63 @@ def make_corpus(seed: int, copies: int = 2, voices_per_sentence: int = 2, limit:
     for u in utterances:
         items.append(featurize(u, nrng if nrng.random() < 0.3 else None))
         items += [featurize(u, nrng) for _ in range(copies - 1)]
+    if human:
+        items += human_training_items(nrng)
     return items
 
 
-def load_or_make_corpus(config) -> list[dict]:
-    """``--data tiny``: a dozen sentences (tests, smoke runs); ``--data X.npz``: reuse (or first write) a corpus cache."""
+def load_or_make_corpus(config, sentences: int | None = None) -> list[dict]:
+    """``--data tiny``: a dozen sentences (tests, smoke runs); ``--data X.npz``: reuse (or first write) a corpus cache.
+
+    ``sentences`` limits the synthetic part to the first N training sentences (fine-tuning needs fewer).
+    """
     if config.data == "tiny":
-        return make_corpus(config.seed, copies=1, limit=12)
+        return make_corpus(config.seed, copies=1, limit=12, human=False)
     cache = Path(config.data) if config.data else None
     if cache is not None and cache.is_file():
         with np.load(cache) as stored:
             count = int(stored["count"])
             return [{key: stored[f"{i}/{key}"] for key in ("mel", "allowed", "shape", "viseme", "vad")} for i in range(count)]
-    items = make_corpus(config.seed)
+    items = make_corpus(config.seed, limit=sentences)
     if cache is not None:
-        arrays = {f"{i}/{key}": value for i, item in enumerate(items) for key, value in item.items()}
-        np.savez(cache, count=len(items), **arrays)
+        save_corpus(items, cache)
     return items
 
 
-def train(config) -> Path:
-    """Recipe entry point: build the corpus, fit with :class:`boya.runtime.Trainer`, write the model card."""
-    import torch
+def save_corpus(items: list[dict], path: Path) -> None:
+    """Write a corpus cache that ``--data PATH`` (``--corpus`` in ``boya anchor train``) reads back."""
+    np.savez(path, count=len(items), **{f"{i}/{key}": value for i, item in enumerate(items) for key, value in item.items()})
 
+
+def train(config, init: str | None = None, sentences: int | None = None) -> Path:
+    """Recipe entry point: build the corpus, fit with :class:`boya.runtime.Trainer`, write the model card.
+
+    ``init``: start from these weights (a model of this recipe) instead of from scratch, keeping
+    their input normalisation, so new data (e.g. human speech) is added for a fraction of the
+    cost of a full run; the card records what it started from.
+    """
+    import torch
     from boya.runtime import Trainer
 
+    from .asterisk import HELD_OUT_PROMPTS
+    from .corpus import TRAIN_VOICES
     from .model import CausalVisemeNet
 
     torch.manual_seed(config.seed)
-    items = load_or_make_corpus(config)
+    items = load_or_make_corpus(config, sentences)
     model = CausalVisemeNet(lookahead=LOOKAHEAD_FRAMES, cmn_prior=CMN_PRIOR_FRAMES)
     mel = np.concatenate([item["mel"] for item in items])
-    model.mean.copy_(torch.from_numpy(mel.mean(0)))
-    model.std.copy_(torch.from_numpy(mel.std(0) + 1e-3))
+    started_from = None
+    if init:
+        from safetensors.torch import load_model
+
+        load_model(model, init)
+        card_path = Path(init).with_suffix(".json")
+        previous = json.loads(card_path.read_text()) if card_path.is_file() else {}
+        started_from = {k: previous.get(k) for k in ("recipe", "seed", "max_steps", "lr", "frames", "init")}
+    else:
+        model.mean.copy_(torch.from_numpy(mel.mean(0)))
+        model.std.copy_(torch.from_numpy(mel.std(0) + 1e-3))
     batches = build_batches(items, config.seed)
     held = max(1, len(batches) // 20)
     trainer = Trainer(model, config, loss_fn)
@@ -123,7 +149,9 @@ def train(config) -> Path:
     out = Path(config.out_dir)
     card = {"recipe": "anchor-visemes", "seed": config.seed, "max_steps": config.max_steps, "lr": config.lr,
             "frames": int(len(mel)), "batches": len(batches), "lookahead_frames": model.lookahead, "cmn_prior_frames": model.cmn_prior,
-            "parameters": sum(p.numel() for p in model.parameters()),
+            "parameters": sum(p.numel() for p in model.parameters()), "train_voices": list(TRAIN_VOICES),
+            "sentences": sentences or "all", "init": started_from,
+            "human_data": f"Asterisk prompts after the first {HELD_OUT_PROMPTS} (those are held out for evaluation)",
             "final": {k: v for k, v in metrics.items() if isinstance(v, (int, float, str))}}
     (out / "model.json").write_text(json.dumps(card, indent=2))
     return out / "model.safetensors"

@@ -19,7 +19,6 @@ import wave
 from dataclasses import dataclass
 
 import numpy as np
-
 from boya.errors import BoyaError
 
 from .phones import espeak_to_arpabet, festival_to_arpabet

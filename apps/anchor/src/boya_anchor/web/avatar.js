@@ -1,6 +1,9 @@
 // The /avatar page: draws a Boya rig on a 1920x1080 canvas at the display's frame rate.
 // Parameters arrive over a WebSocket at 100 Hz; the drawing code mirrors boya_anchor/render.py
 // (same transforms, same mouth geometry) so the browser and video export look alike.
+// Without a GPU the compositor's cost grows with the area that changes, so each frame repaints only
+// the rectangle the avatar covers now or covered last frame (background copied from a cached canvas),
+// and nothing at all when no parameter changed.
 "use strict";
 
 const q = new URLSearchParams(location.search);
@@ -10,9 +13,10 @@ const status = document.getElementById("status");
 let rig = null, names = [], params = {}, lastShape = "X";
 let clip = null;            // {track: [[...mouth]], mouthNames, startCtx, duration}
 let audioCtx = null, ws = null, mic = null;
+let background = null, drawnBox = null, dirty = true;  // cached backdrop, last drawn avatar box, params changed
 const stats = {frames: 0, started: performance.now(), frameMs: []};
 window.anchorStats = stats;  // read by the latency / fps probes
-const probe = {onsets: [], waiting: null, latencies: []};
+const probe = {onsets: [], waiting: null, latencies: [], arrivals: [], arrived: false, rtts: []};
 window.anchorProbe = probe;
 
 function affine(m, n) {  // m then n applied first: both [a,b,c,d,e,f]
@@ -79,32 +83,67 @@ function drawPart(part) {
   if (part.fill) { ctx.fillStyle = part.fill; ctx.fill(); }
   if (part.stroke) { ctx.strokeStyle = part.stroke; ctx.lineWidth = part.width || 4; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.stroke(); }
 }
-function draw() {
-  const [W, H] = rig.canvas;
-  ctx.setTransform(1, 0, 0, 1, 0, 0); ctx.globalAlpha = 1;
-  if (q.get("bg") === "none") ctx.clearRect(0, 0, W, H);
+function backdrop() {  // the gradient, shaded once per rig into an offscreen canvas (null: transparent page)
+  if (q.get("bg") === "none") return null;
+  const c = document.createElement("canvas");
+  c.width = canvas.width; c.height = canvas.height;
+  const g = c.getContext("2d"), grad = g.createLinearGradient(0, 0, 0, c.height);
+  grad.addColorStop(0, rig.background[0]); grad.addColorStop(1, rig.background[1]);
+  g.fillStyle = grad; g.fillRect(0, 0, c.width, c.height);
+  return c;
+}
+function partBox(part, m) {  // device-space bounding box [x0, y0, x1, y1] of a part, strokes and anti-aliasing included
+  let b;
+  if (part.type === "ellipse") b = [part.cx - part.rx, part.cy - part.ry, part.cx + part.rx, part.cy + part.ry];
+  else if (part.type === "rect") b = [part.x, part.y, part.x + part.w, part.y + part.h];
+  else if (part.type === "mouth") b = [part.cx - part.w, part.cy - 2 * part.h, part.cx + part.w, part.cy + 2 * part.h];
   else {
-    const grad = ctx.createLinearGradient(0, 0, 0, H);
-    grad.addColorStop(0, rig.background[0]); grad.addColorStop(1, rig.background[1]);
-    ctx.fillStyle = grad; ctx.fillRect(0, 0, W, H);
+    const xs = part.points.map((p) => p[0]), ys = part.points.map((p) => p[1]);
+    b = [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
   }
+  const pad = (part.stroke || part.type === "mouth" ? (part.width || 6) : 0) + 2;
+  const xs = [], ys = [];
+  for (const [x, y] of [[b[0] - pad, b[1] - pad], [b[2] + pad, b[1] - pad], [b[0] - pad, b[3] + pad], [b[2] + pad, b[3] + pad]]) {
+    xs.push(m[0] * x + m[2] * y + m[4]); ys.push(m[1] * x + m[3] * y + m[5]);
+  }
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+}
+function union(a, b) { return a ? (b ? [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])] : a) : b; }
+// Draw the rig; with ``full`` false, repaint only the union of the avatar's box now and last frame.
+function draw(full = true) {
+  const [W, H] = rig.canvas;
+  if (full || !background && q.get("bg") !== "none") background = backdrop();
   const cache = {__root: [canvas.width / W, 0, 0, canvas.height / H, 0, 0]};
+  let box = null;
+  for (const part of rig.parts) box = union(box, partBox(part, groupMatrix(part.group, cache)));
+  let area = full || !drawnBox ? [0, 0, canvas.width, canvas.height] : union(box, drawnBox);
+  area = [Math.max(0, Math.floor(area[0])), Math.max(0, Math.floor(area[1])),
+          Math.min(canvas.width, Math.ceil(area[2])), Math.min(canvas.height, Math.ceil(area[3]))];
+  const [x, y, w, h] = [area[0], area[1], area[2] - area[0], area[3] - area[1]];
+  drawnBox = box;
+  ctx.save();
+  ctx.setTransform(1, 0, 0, 1, 0, 0); ctx.globalAlpha = 1;
+  ctx.beginPath(); ctx.rect(x, y, w, h); ctx.clip();
+  if (background) ctx.drawImage(background, x, y, w, h, x, y, w, h);
+  else ctx.clearRect(x, y, w, h);
   for (const part of rig.parts) {
-    const m = groupMatrix(part.group, cache);
+    const m = cache[part.group];
     ctx.setTransform(m[0], m[1], m[2], m[3], m[4], m[5]);
     drawPart(part);
   }
+  ctx.restore();
 }
 function applyClip() {
   if (!clip || !audioCtx) return;
   const k = Math.floor((audioCtx.currentTime - clip.startCtx) * 100);
   if (k < 0 || k >= clip.track.length) { if (k >= clip.track.length) clip = null; return; }
   clip.mouthNames.forEach((name, i) => { params[name] = clip.track[k][i]; });
+  dirty = true;
 }
 function frame(now) {
   if (rig) {
     applyClip();
-    draw();
+    if (dirty) { draw(false); dirty = false; }
     if (probe.waiting !== null && params.MouthOpenY > 0.25) {
       probe.latencies.push(now - probe.waiting); probe.waiting = null;
     }
@@ -135,17 +174,17 @@ async function playClip(msg) {
 }
 
 const WORKLET = `
-class PcmUp extends AudioWorkletProcessor {
-  constructor() { super(); this.buf = new Int16Array(320); this.n = 0; this.quiet = 0; }
+class PcmUp extends AudioWorkletProcessor {  // sends each 10 ms hop (the model's step) as soon as it is complete
+  constructor() { super(); this.buf = new Int16Array(160); this.n = 0; this.quiet = 0; }
   process(inputs) {
     const ch = inputs[0][0];
     if (!ch) return true;
     for (let i = 0; i < ch.length; i++) {
       const v = Math.max(-1, Math.min(1, ch[i]));
-      if (Math.abs(v) > 0.1) { if (this.quiet > 3200) this.port.postMessage({onset: currentTime + i / sampleRate}); this.quiet = 0; }
+      if (Math.abs(v) > 0.02) { if (this.quiet > 3200) this.port.postMessage({onset: currentTime + i / sampleRate}); this.quiet = 0; }
       else this.quiet++;
       this.buf[this.n++] = v * 32767;
-      if (this.n === 320) { this.port.postMessage(this.buf.buffer, [this.buf.buffer]); this.buf = new Int16Array(320); this.n = 0; }
+      if (this.n === this.buf.length) { this.port.postMessage(this.buf.buffer, [this.buf.buffer]); this.buf = new Int16Array(160); this.n = 0; }
     }
     return true;
   }
@@ -160,19 +199,21 @@ async function startMic() {
   const node = new AudioWorkletNode(ac, "pcm-up");
   node.port.onmessage = (e) => {
     if (e.data instanceof ArrayBuffer) { if (ws && ws.readyState === 1) ws.send(e.data); return; }
-    const ts = ac.getOutputTimestamp();
-    const at = ts.performanceTime + (e.data.onset - ts.contextTime) * 1000;
-    probe.onsets.push(at); probe.waiting = at;
+    // When the worklet saw the onset, on the page clock: the context's clock now, less how far it has moved on
+    // since that sample (not getOutputTimestamp, which maps to when the sample would reach the loudspeaker).
+    const at = performance.now() - (ac.currentTime - e.data.onset) * 1000;
+    probe.onsets.push(at); probe.waiting = at; probe.arrived = false;
   };
   const source = ac.createMediaStreamSource(stream);
   source.connect(node);
-  mic = {stream, node, source};
+  const ping = setInterval(() => { if (ws && ws.readyState === 1) ws.send(JSON.stringify({type: "ping", t: performance.now()})); }, 250);
+  mic = {stream, node, source, ping};
   ws.send(JSON.stringify({type: "mic", rate: ac.sampleRate}));
   status.textContent = "mic on (" + ac.sampleRate + " Hz)";
 }
 function stopMic() {
   if (!mic) return;
-  mic.source.disconnect(); mic.node.disconnect(); mic.stream.getTracks().forEach((t) => t.stop()); mic = null;
+  clearInterval(mic.ping); mic.source.disconnect(); mic.node.disconnect(); mic.stream.getTracks().forEach((t) => t.stop()); mic = null;
   if (ws && ws.readyState === 1) ws.send(JSON.stringify({type: "mic_off"}));
   status.textContent = "mic off";
 }
@@ -185,12 +226,19 @@ function connect() {
   ws = new WebSocket(url);
   ws.onmessage = (e) => {
     const msg = JSON.parse(e.data);
-    if (msg.p) { names.forEach((n, i) => { params[n] = msg.p[i]; }); lastShape = msg.s; return; }
+    if (msg.p) {
+      names.forEach((n, i) => { params[n] = msg.p[i]; }); lastShape = msg.s; dirty = true;
+      if (probe.waiting !== null && !probe.arrived && params.MouthOpenY > 0.25) {  // open mouth received, not yet drawn
+        probe.arrivals.push(performance.now() - probe.waiting); probe.arrived = true;
+      }
+      return;
+    }
     if (msg.type === "hello" || msg.type === "avatar") {
-      rig = msg.rig; names = msg.params; status.textContent = "";
+      rig = msg.rig; names = msg.params; status.textContent = ""; background = null; drawnBox = null; dirty = true;
       if (q.get("automic") === "1" && msg.type === "hello") startMic().catch((err) => { status.textContent = "mic: " + err; });
     } else if (msg.type === "clip") playClip(msg);
     else if (msg.type === "mic" && q.get("mic") === "1") (msg.on ? startMic() : Promise.resolve(stopMic())).catch((err) => { status.textContent = "mic: " + err; });
+    else if (msg.type === "pong") probe.rtts.push(performance.now() - msg.t);
     else if (msg.type === "error") status.textContent = msg.message;
   };
   ws.onclose = () => { status.textContent = "reconnecting..."; mic = null; setTimeout(connect, 1000); };
