@@ -27,8 +27,8 @@ def test_sectioned_dictation_to_report():
     assert report["indication"].lower() == "rule out pneumothorax"
 
 
-@pytest.mark.xfail(strict=True, reason="known weakness of the shipped 600-step model: confuses upper/lower lobe and drops this size")
 def test_location_and_size_are_copied_from_an_unseen_phrasing():
+    """The shipped model alone writes "left lower lobe" and drops the size here; the lexicon takes both from the sentence."""
     report = extract("Exam: chest x-ray. Findings: A 1.2 x 0.9 cm nodule in the left upper lobe.")
     assert [(f["location"], f["size_mm"]) for f in report["findings"]] == [("left upper lobe", 12)]
 

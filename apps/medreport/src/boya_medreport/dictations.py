@@ -18,8 +18,8 @@ Two levels:
 
 import datetime
 import math
-import re
 import random
+import re
 
 from . import vocabulary as vocab
 
@@ -200,6 +200,20 @@ MIXED = [
     "No {fa} but there is {a}{f}{loc}.", "No {fa}; however, {a}{f} is present{loc}.", "There is {a}{f}{loc} without {fa}.", "{F}{loc} with no {fa}.",
     "{F}{loc} is present but no {fa}.", "No {fa}, although there is {a}{f}{loc}.", "Without {fa}, there is {a}{f}{loc}.", "{F}{loc}, but no {fa}.",
 ]
+# Phrasings only the held-out split draws, taken from how real reports talk (written fresh, not copied from any
+# report): the shipped model never saw them, so the held-out set measures generalisation, not memory. Train data
+# stays as the shipped weights were trained (``_heldout`` returns nothing for ``split="train"``).
+HELDOUT_PRESENT = ["{F}{loc} is again noted{size}.", "{F}{loc}, unchanged from the prior exam{size}.", "There has been interval development of {a}{f}{loc}."]
+HELDOUT_ABSENT_LIST = ["{Fs}: none.", "No acute {fs}.", "No evidence of {fs} is identified."]
+HELDOUT_POSSIBLE = ["{F}{loc} is difficult to entirely exclude.", "Opacity{loc}, which could reflect {f}.", "Findings may reflect {a}{f}{loc}."]
+HELDOUT_NORMALS = {"chest": ["Heart size is at the upper limits of normal.", "The lungs are clear bilaterally.", "XXXX XXXX are normal.",
+                             "Heart size and mediastinal contour are stable."]}
+
+
+def _heldout(split: str, phrasings: list[str]) -> list[str]:
+    return phrasings if split == "heldout" else []
+
+
 LOC_SURFACE = ["in the {L}", "within the {L}", "involving the {L}", "of the {L}", "in the {L}", "at the {L}"]
 LOC_PRE = ["In the {L}, ", "{Lcap}: ", "At the {L}, ", "Within the {L}, "]
 SIZE_SURFACE = ["measuring {d} {u}", "{d} {u}", "measuring approximately {d} {u}", "({d} {u})", "up to {d} {u}", "about {d} {u}", "sized {d} {u}", "of {d} {u}"]
@@ -317,14 +331,14 @@ def finding_sentence(rng: random.Random, body_part: str, split: str = "train") -
     if kind == "normal" or not names:
         key = {"lumbar spine": "spine", "cervical spine": "spine", "lower extremity veins": "veins"}.get(body_part, body_part)
         key = key if key in NORMAL_STATEMENTS else ("abdomen" if "abdomen" in body_part else "joint")
-        return pick(rng, NORMAL_STATEMENTS[key] + GENERIC_NORMALS + NON_FINDING_STATEMENTS, split), []
+        return pick(rng, NORMAL_STATEMENTS[key] + GENERIC_NORMALS + NON_FINDING_STATEMENTS + _heldout(split, HELDOUT_NORMALS.get(key, [])), split), []
     obs = rng.choice(names)
     if obs in STATEMENTS and kind in ("present", "absent") and rng.random() < 0.4:
         present, absent = STATEMENTS[obs]
         return pick(rng, present if kind == "present" else absent, split), [{"observation": obs, "status": kind, "location": None, "size": None}]
     if kind == "present":
         f = _finding(rng, obs, body_part, "present", split)
-        return _fill(rng, pick(rng, PRESENT, split), f, split), [f]
+        return _fill(rng, pick(rng, PRESENT + _heldout(split, HELDOUT_PRESENT), split), f, split), [f]
     if kind == "absent":
         f = _finding(rng, obs, body_part, "absent", split)
         return _fill(rng, pick(rng, ABSENT, split), f, split), [f]
@@ -333,11 +347,11 @@ def finding_sentence(rng: random.Random, body_part: str, split: str = "train") -
         fs = [_finding(rng, o, body_part, "absent", split) for o in chosen]
         phrases = [surface(rng, o, split, modifiers=False) for o in chosen]
         joined = _join_list(rng, phrases)
-        template = pick(rng, ABSENT_LIST, split)
+        template = pick(rng, ABSENT_LIST + _heldout(split, HELDOUT_ABSENT_LIST), split)
         return template.format(fs=joined, Fs=_cap(joined)), fs
     if kind == "possible":
         f = _finding(rng, obs, body_part, "possible", split)
-        return _fill(rng, pick(rng, POSSIBLE, split), f, split), [f]
+        return _fill(rng, pick(rng, POSSIBLE + _heldout(split, HELDOUT_POSSIBLE), split), f, split), [f]
     if kind == "pseudo":
         f = _finding(rng, obs, body_part, "present", split)
         template = pick(rng, PSEUDO, split)
@@ -491,6 +505,7 @@ def dictation(rng: random.Random, split: str = "train", style: str | None = None
     sentences, findings = [], []
     for _ in range(rng.choice([1, 2, 2, 3, 3, 4])):
         text, fs = finding_sentence(rng, body_part, split)
+        fs = [{**f, "size": None} if f.get("size") and not _says_size(text, f["size"]) else f for f in fs]
         if any(f["observation"] in {g["observation"] for g in findings} for f in fs):
             continue
         sentences.append(text)
@@ -512,8 +527,8 @@ def dictation(rng: random.Random, split: str = "train", style: str | None = None
         "exam": pick(rng, [f"Exam: {exam_text}.", f"Examination: {exam_text}.", f"Study: {exam_text}.", f"Procedure: {exam_text}."], split),
         "indication": pick(rng, [f"Indication: {indication}.", f"Clinical history: {indication}.", f"History: {indication}.",
                                  f"Reason for exam: {indication}.", f"Clinical indication: {indication}."], split),
-        "findings": pick(rng, ["Findings: ", "Findings: ", "Findings are as follows: ", "Report: "], split) + " ".join(sentences),
-        "impression": pick(rng, ["Impression: ", "Impression: ", "Conclusion: ", "Summary: "], split) + impression + ".",
+        "findings": pick(rng, ["Findings: ", "Findings: ", "Findings are as follows: ", "Report: "] + _heldout(split, ["Findings, "]), split) + " ".join(sentences),
+        "impression": pick(rng, ["Impression: ", "Impression: ", "Conclusion: ", "Summary: "] + _heldout(split, ["Impression, "]), split) + impression + ".",
         "recommendation": f"{pick(rng, ['Recommendation: ', 'Recommendations: ', 'Plan: ', 'Recommend: '], split)}{recommendation}." if recommendation else "",
     }
     if style == "narrative":
@@ -542,6 +557,13 @@ def dictation(rng: random.Random, split: str = "train", style: str | None = None
         "recommendation": recommendation,
     }
     return {"style": style + ("-spoken" if spoken else ""), "dictation": text, "report": report}
+
+
+def _says_size(text: str, size) -> bool:
+    """Whether a sentence states a drawn size: some templates ("No increase in the {f}.") leave it unsaid,
+    and the gold report must not then hold it (the model's targets, per sentence, are left as trained)."""
+    dims, _, _ = size
+    return all(re.search(r"(?<![\d.])" + re.escape(d) + r"(?![\d])", text) for d in dims)
 
 
 def _dedupe(findings):

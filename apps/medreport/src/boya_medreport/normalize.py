@@ -412,14 +412,15 @@ def _decimal_digits(tokens: list[str], i: int) -> tuple[str, int]:
 
 
 def _measures(tokens: list[str], j: int, out: list[str]) -> bool:
-    """Whether a small number is a measurement (followed by a unit or "by", or after "by"/"measuring")."""
+    """Whether a small number is a measurement (followed by a unit or "by"/"times", or after "by"/"times"/"measuring")."""
     following = _low(tokens[j]) if j < len(tokens) else ""
     previous = _low(out[-1]) if out else ""
     spine_letter = len(previous) == 1 and previous in "ctls"
     return (
         following in _UNITS
         or following in {"by", "x", "point"}
-        or previous in {"by", "x", "measuring", "measures"}
+        or following == "times" and j + 1 < len(tokens) and (_is_number_word(tokens[j + 1]) or _is_numeric(tokens[j + 1]))
+        or previous in {"by", "x", "times", "measuring", "measures"}
         or spine_letter
     )
 

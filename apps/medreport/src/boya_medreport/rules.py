@@ -9,7 +9,17 @@ app's rules canonicalise first, so later rules see vocabulary spellings.
 How hedged findings map: a finding dictated with a hedge ("may represent",
 "cannot be excluded", "suspected") is reported ``present: true`` with
 ``"certainty": "possible"``; a critical one still raises the critical flag and alert,
-because a possible pneumothorax must reach the ordering physician too.
+because a possible pneumothorax must reach the ordering physician too. A list under one
+hedge ("atelectasis, infiltrate or edema cannot be excluded") makes each item possible.
+
+How that scores on real reports: ``../shared/tools/cxrscore.py`` counts every finding with
+``present: true``, whatever its certainty, against the collection's human indexing, which
+lists a finding raised only as a possibility in some reports ("probable small effusions")
+and not in others ("atelectasis is suspected"). On the 100 reports of
+``real-cxr-public.jsonl`` 17 findings come out hedged and 7 of them are indexed: the
+mapping brings 7 true and 10 false positives (F1 0.914; leaving hedged findings out would
+score 0.925), and it is kept because a finding the radiologist could not exclude must not
+read as absent or vanish from the structured report.
 """
 
 import re

@@ -9,7 +9,7 @@ become a finding.
 
 import re
 
-HEADINGS = [  # (section, heading regex); a heading is these words followed by a colon
+HEADINGS = [  # (section, heading regex); a heading is these words followed by a colon (or a comma, see COMMA_SECTIONS)
     ("patient", r"patient name|patient|name|mrn|medical record number|medical record|date of birth|dob|birth date|sex|gender|age"),
     ("exam", r"exam|examination|study|procedure|exam type|type of exam"),
     ("indication", r"indication|indications|clinical indication|clinical history|history|reason for exam|reason for study|reason for examination|clinical information"),
@@ -19,7 +19,12 @@ HEADINGS = [  # (section, heading regex); a heading is these words followed by a
     ("impression", r"impression|impressions|conclusion|conclusions|summary|assessment|opinion"),
     ("recommendation", r"recommendation|recommendations|plan|recommend|follow up|follow-up"),
 ]
-_HEADING = re.compile(r"(?:(?<=^)|(?<=[.;\n]\s)|(?<=[.;\n]))\s*(" + "|".join(f"(?P<{s}>{p})" for s, p in HEADINGS) + r")\s*:\s*", re.IGNORECASE)
+_HEADING = re.compile(r"(?:(?<=^)|(?<=[.;\n]\s)|(?<=[.;\n]))\s*(" + "|".join(f"(?P<{s}>{p})" for s, p in HEADINGS) + r")\s*(?P<sep>[:,])\s*",
+                      re.IGNORECASE)
+# Sections a radiologist also opens with a comma ("Findings, there is ..." - "findings comma" dictated); the
+# patient and exam words are not among them: "Patient, a 60 year old ..." and "Study, limited ..." are sentences.
+COMMA_SECTIONS = {"indication", "technique", "comparison", "findings", "impression", "recommendation"}
+_NOT_COMMA_HEADINGS = {"report", "body", "plan", "recommend"}  # words that also open ordinary sentences
 _NARRATIVE = [
     ("indication", re.compile(r"^(?:the (?:study|exam|examination) (?:was|is) (?:ordered|requested|performed) (?:for|because of|to evaluate)|ordered for|requested for|reason for (?:the )?(?:exam|study) is|indication is|clinical history of)\s+", re.I)),
     ("impression", re.compile(r"^(?:in summary|overall|in conclusion|to summarize|impression is|conclusion)\s*[,:]?\s*", re.I)),
@@ -48,10 +53,13 @@ def split_sections(text: str) -> list[tuple[str, str]]:
     chunks: list[tuple[str | None, str]] = []
     last_end, last_section = 0, None
     for match in _HEADING.finditer(text):
+        section = next(s for s, _ in HEADINGS if match.group(s))
+        if match["sep"] == "," and (section not in COMMA_SECTIONS or match.group(section).lower() in _NOT_COMMA_HEADINGS):
+            continue
         chunks.append((last_section, text[last_end:match.start()]))
-        last_section = match.lastgroup if match.lastgroup else next(s for s, _ in HEADINGS if match.group(s))
-        last_section = next(s for s, _ in HEADINGS if match.group(s))
-        last_end = match.end()
+        last_section = section
+        # patient headings stay with their value: the header patterns read "MRN: 123" by its cue
+        last_end = match.start() if section == "patient" else match.end()
     chunks.append((last_section, text[last_end:]))
     labelled = []
     for section, chunk in chunks:
