@@ -44,6 +44,8 @@ def _profile_schedule(value: str | None):
 @click.option("--save-every", type=int, help="Checkpoint every N steps.")
 @click.option("--eval-every", type=int, help="Evaluate every N steps.")
 @click.option("--log-every", type=int, help="Write a metrics row every N steps.")
+@click.option("--logger", "loggers", multiple=True,
+              help="Metric logger, repeatable: jsonl, csv, tensorboard (pip install tensorboard) [default: jsonl].")
 @click.option("--profile", help="Profile WAIT,WARMUP,ACTIVE steps: Chrome trace + top-ops table in OUT/profile.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
@@ -62,7 +64,7 @@ def train(recipe, list_recipes, out_dir, profile, no_progress, as_json, **option
     from ..runtime.config import TrainConfig
 
     renamed = {"compile_mode": "compile"}
-    overrides = {renamed.get(key, key): value for key, value in options.items() if value not in (None, False)}
+    overrides = {renamed.get(key, key): value for key, value in options.items() if value not in (None, False, ())}
     overrides["out_dir"] = out_dir or f"runs/{recipe}"
     overrides["profile"] = _profile_schedule(profile)
     if "pp_split" in overrides:

@@ -6,6 +6,7 @@ read back and resumed with the settings it was started with.
 """
 
 import dataclasses
+import importlib.util
 from dataclasses import dataclass
 
 from ..errors import BoyaError
@@ -15,7 +16,7 @@ COMPILE_MODES = ("off", "model", "regions")
 LR_SCHEDULES = ("constant", "linear", "cosine")
 STRATEGIES = ("single", "ddp", "fsdp", "tp", "pp", "fsdp+tp")
 PIPELINE_SCHEDULES = ("gpipe", "1f1b")
-LOGGERS = ("jsonl", "csv")
+LOGGERS = ("jsonl", "csv", "tensorboard")
 
 
 @dataclass
@@ -72,7 +73,8 @@ class TrainConfig:
     log_every: int = 10
     """Steps between rows written by the metric loggers (the progress bar updates every step)."""
     loggers: tuple[str, ...] = ("jsonl",)
-    """Built-in metric files to write in ``out_dir``: ``jsonl`` (metrics.jsonl), ``csv`` (metrics.csv)."""
+    """Metric loggers writing in ``out_dir``: ``jsonl`` (metrics.jsonl), ``csv`` (metrics.csv), ``tensorboard``
+    (event files in ``out_dir/tensorboard``; needs ``pip install tensorboard``)."""
     save_every: int = 0
     """Checkpoint every N steps (0: only at the end)."""
     keep_last: int = 2
@@ -101,6 +103,8 @@ class TrainConfig:
         _choice("device", self.device, ("auto", "cpu", "cuda"))
         for logger in self.loggers:
             _choice("logger", logger, LOGGERS)
+        if "tensorboard" in self.loggers and importlib.util.find_spec("tensorboard") is None:
+            raise BoyaError("the tensorboard logger needs the tensorboard package: pip install tensorboard")
         for name in ("max_steps", "grad_accum", "keep_last"):
             if getattr(self, name) < 1:
                 raise BoyaError(f"{name} must be at least 1, got {getattr(self, name)}")

@@ -2,8 +2,16 @@
 
 The model is the core's ``text-lm`` recipe trained briefly (or ``--model``): agreement measured
 on a random model's flat logits would mean nothing. Speed is process CPU time with one thread,
-variants alternated inside each repeat, best (least disturbed) repeat kept: on a shared machine
-wall time varies several-fold from run to run, CPU time much less.
+measured the way ``boya bench train`` does: every round calls each variant once, in a rotated
+order, and figures are medians (a ratio: the median of ratios over windows of consecutive rounds,
+with its min and max). On a shared machine wall time varies several-fold from run to run, and a
+best-of-few CPU time still follows whichever variant ran during a quiet spell; paired medians let
+the load hit both sides of a ratio alike.
+
+The forward pass timed is one batch of 8 held-out rows of 128 tokens (batched scoring, or the
+prefill of 8 prompts). On the AVX2 CPU without VNNI this was measured on, int8 pays off from about
+a hundred tokens per call (one prompt of 128 tokens, eager: 1.3x); for one token per call (decoding)
+per-call overhead dominates and int8 was no faster than fp32 (0.97-1.02x).
 
 Figures: file size of each saved variant (our safetensors format, tied weights once); for int8,
 relative logit error and top-1 agreement on held-out text after a save/load round trip, forward
@@ -14,6 +22,7 @@ CPU second without cache, with the dynamic cache, static cache, static + compile
 import copy
 import logging
 import shutil
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -30,6 +39,14 @@ from .quantize import quantize_model
 from .saved_model import WEIGHTS, save_optimized
 
 BENCH_RECIPE = "text-lm"
+FORWARD_ROUNDS = 30
+"""Rounds of forward timing: every fast variant is called once per round (about 1 s of CPU per round here)."""
+RATIO_WINDOW = 5
+"""Consecutive rounds whose medians make one speed ratio; the reported ratio is the median over the windows."""
+GENERATION_ROUNDS = 3
+SPARSE_ROUNDS = 3
+TORCHAO_DYNAMIC_EAGER = "int8-dynamic[torchao]/eager"
+"""About 16x slower than fp32 on a CPU without VNNI (``torch._int_mm``): timed in ``SPARSE_ROUNDS`` rounds only."""
 
 
 def bench_model(steps: int, cache_dir: Path) -> Path:
@@ -98,28 +115,60 @@ def agreement(model, reference: list[torch.Tensor], batches: list[torch.Tensor])
     return {"top1_agreement": float(top1.float().mean()), "rel_logit_error": rel}
 
 
-def cpu_seconds(
-    variants: dict[str, Callable[[], object]], repeats: int = 3, calls: int = 3
-) -> dict[str, float]:
-    """Best-of-``repeats`` CPU seconds per call of each variant, the variants alternated in every repeat."""
-    for run in variants.values():  # warm-up (and compile) outside the timing
+def cpu_times(
+    variants: dict[str, Callable[[], object]], rounds: int, sparse: frozenset[str] = frozenset()
+) -> dict[str, list[float]]:
+    """CPU seconds of every call: each round calls every variant once, in an order rotated each round, so
+    that load from other processes hits all variants alike instead of whichever ran during a busy spell.
+
+    The first call of each variant (the compile, for compiled ones) is not timed. Variants named in
+    ``sparse`` (far slower than the rest: timing them every round would dominate the run) are timed in
+    the first ``SPARSE_ROUNDS`` rounds only; their samples stay paired by round with the others'.
+    """
+    for run in variants.values():
         run()
-    best = {name: float("inf") for name in variants}
-    for _ in range(repeats):
-        for name, run in variants.items():
+    names = list(variants)
+    samples = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            if name in sparse and r >= SPARSE_ROUNDS:
+                continue
             start = time.process_time()
-            for _ in range(calls):
-                run()
-            best[name] = min(best[name], (time.process_time() - start) / calls)
-    return best
+            variants[name]()
+            samples[name].append(time.process_time() - start)
+    return samples
+
+
+def paired_ratio(samples: dict, numerator: str, denominator: str, window: int) -> dict:
+    """``numerator``/``denominator`` time as the median of per-window ratios of medians (windows of ``window``
+    consecutive rounds, timed side by side), with the smallest and largest window's ratio to show the noise."""
+    a, b = samples[numerator], samples[denominator]
+    window = min(window, len(a), len(b))
+    ratios = [
+        statistics.median(a[start : start + window]) / statistics.median(b[start : start + window])
+        for start in range(0, min(len(a), len(b)) - window + 1, window)
+    ]
+    return {
+        "median": statistics.median(ratios),
+        "min": min(ratios),
+        "max": max(ratios),
+        "windows": len(ratios),
+    }
 
 
 def bench_int8(loaded: LoadedModel, batches: list[torch.Tensor], root: Path, compile: bool, log) -> dict:
     """Each int8 mode is saved, loaded back from disk, checked against fp32 and timed beside it.
 
-    int8-dynamic runs twice: on PyTorch's fbgemm/oneDNN kernels (the CPU default) and on torchao's
-    own (eager only: its int8 matmul is about 20x slower than fp32 on a CPU without VNNI, and
-    compiled it was no faster, after minutes of compiling).
+    Both fp32 and int8 compile with the same inductor options (weight freezing). What runs, measured
+    on an AVX2 CPU without VNNI (torch 2.13):
+
+    - int8-dynamic on PyTorch's fbgemm kernels (the CPU default): the only int8 GEMM here faster than
+      fp32's (1.2-2x per linear layer with 1024 rows of 256-1024 features). Compiled, dynamo breaks the graph
+      at each of these layers (their packed weights are opaque to it); inductor fuses what lies between.
+    - int8-dynamic on torchao's kernels (timed eager only): its ``torch._int_mm`` is about 25x slower
+      than an fp32 GEMM on this CPU, and compiled it was no faster, after minutes of compiling.
+    - int8-weight: compiled with freezing, inductor folds the dequantized weights into constants and
+      runs fp32 GEMMs (as fast as fp32, no int8 kernel); eager it dequantizes on every call.
     """
     reference_forward = eager_forward(loaded.model)
     with torch.inference_mode():
@@ -155,24 +204,35 @@ def bench_int8(loaded: LoadedModel, batches: list[torch.Tensor], root: Path, com
     batch = batches[0]
     log(f"timing forward passes of batch {tuple(batch.shape)}: {', '.join(forwards)} (compiling first)...")
     with torch.inference_mode():
-        seconds = cpu_seconds({name: (lambda f=f: f(batch)) for name, f in forwards.items()})
-    results["forward_cpu_s"] = seconds
-    fp32_times = {k: v for k, v in seconds.items() if k.startswith("fp32/")}
-    int8_times = {k: v for k, v in seconds.items() if not k.startswith("fp32/")}
-    best_fp32, best_int8 = min(fp32_times, key=fp32_times.get), min(int8_times, key=int8_times.get)
+        samples = cpu_times(
+            {name: (lambda f=f: f(batch)) for name, f in forwards.items()},
+            FORWARD_ROUNDS,
+            sparse=frozenset({TORCHAO_DYNAMIC_EAGER}),
+        )
+    medians = {name: statistics.median(times) for name, times in samples.items()}
+    results["forward_cpu_ms"] = {name: 1000 * t for name, t in medians.items()}
+    results["forward_timed_calls"] = {name: len(times) for name, times in samples.items()}
+
+    def fastest_int8(suffix: str = "") -> str:
+        return min((n for n in medians if not n.startswith("fp32/") and n.endswith(suffix)), key=medians.get)
+
+    best_fp32 = min((n for n in medians if n.startswith("fp32/")), key=medians.get)
+    best_int8 = fastest_int8()
     best_mode = best_int8.split("/")[0]
+    speedup = paired_ratio(samples, best_fp32, best_int8, RATIO_WINDOW)
     results.update(
         best_fp32=best_fp32,
         best_int8=best_int8,
-        speedup=fp32_times[best_fp32] / int8_times[best_int8],
-        speedup_eager=seconds["fp32/eager"] / min(v for k, v in int8_times.items() if k.endswith("/eager")),
+        speedup=speedup["median"],
+        speedup_windows=speedup,
+        speedup_eager=paired_ratio(samples, "fp32/eager", fastest_int8("/eager"), RATIO_WINDOW)["median"],
         best_mode_top1_agreement=results["modes"][best_mode]["top1_agreement"],
         best_mode_size_ratio=results["modes"][best_mode]["size_ratio"],
     )
     if compile:
-        results["speedup_compiled"] = seconds["fp32/compiled"] / min(
-            v for k, v in int8_times.items() if k.endswith("/compiled")
-        )
+        results["speedup_compiled"] = paired_ratio(
+            samples, "fp32/compiled", fastest_int8("/compiled"), RATIO_WINDOW
+        )["median"]
     return results
 
 
@@ -218,11 +278,11 @@ def bench_generation(loaded: LoadedModel, batches: list[torch.Tensor], compile: 
             outputs[name] = [g.tokens for g in generate_text(loaded, prompts, settings)]
 
         log(f"generation at batch {batch_size} ({', '.join(variants)})...")
-        seconds = cpu_seconds(
+        samples = cpu_times(
             {name: (lambda n=name, o=options: run(n, o)) for name, options in variants.items()},
-            repeats=2,
-            calls=1,
+            GENERATION_ROUNDS,
         )
+        seconds = {name: statistics.median(times) for name, times in samples.items()}
         tokens = batch_size * new_tokens
         results[f"bs{batch_size}"] = {name: {"tokens_per_cpu_s": tokens / s} for name, s in seconds.items()}
         results[f"bs{batch_size}"]["same_tokens"] = all(
@@ -258,7 +318,8 @@ def run_benchmark(
         "model": model,
         "model_info": loaded.info,
         "parameters": sum(p.numel() for p in loaded.model.parameters()),
-        "timing": "process CPU time, 1 thread, variants alternated, best of repeats",
+        "timing": f"process CPU time, 1 thread, variants alternated in rotated order; forward: median of {FORWARD_ROUNDS} "
+        f"rounds, ratios: median of per-{RATIO_WINDOW}-round ratios; generation: median of {GENERATION_ROUNDS} rounds",
         "int8_size_ratio": int8["best_mode_size_ratio"],
         "int8_speedup": int8["speedup"],
         "int8_top1_agreement": int8["best_mode_top1_agreement"],
