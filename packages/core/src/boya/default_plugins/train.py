@@ -1,6 +1,7 @@
 """``boya train RECIPE``: run a registered training recipe with the core runtime."""
 
 import json
+import os
 import warnings
 from pathlib import Path
 
@@ -78,6 +79,8 @@ def train(recipe, list_recipes, out_dir, profile, no_progress, as_json, **option
     with warnings.catch_warnings():
         warnings.showwarning = lambda message, *args, **kwargs: click.echo(f"warning: {message}", err=True)
         path = found.train(config)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun the result is printed once, by rank 0
+        return
     table = Path(config.out_dir) / "profile" / "top_ops.txt"
     if config.profile and table.exists() and not as_json:
         click.echo(table.read_text())
