@@ -281,12 +281,13 @@ def train(out_dir, max_steps, seed, install):
 @medreport.command()
 @click.option("--dictations", "n", default=20, show_default=True, help="Dictations to time (text path) and to speak for the audio path.")
 @click.option("--audio/--no-audio", default=True, show_default=True, help="Also time audio -> HL7 and WER (needs the ASR stage).")
+@click.option("--asr-adapter/--no-asr-adapter", "adapter", default=True, show_default=True, help="Whisper with the shipped dictation adapter, or the base model.")
 @click.option("--json", "as_json", is_flag=True)
-def bench(n, audio, as_json):
+def bench(n, audio, adapter, as_json):
     """Time the pipeline (model load, warm seconds per 30 s dictation) and ASR WER by held-out voice."""
     from .bench import run
 
-    result = run(n, audio)
+    result = run(n, audio, adapter=adapter)
     if as_json:
         _echo_json(result)
     else:

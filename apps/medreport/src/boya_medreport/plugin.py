@@ -31,10 +31,13 @@ def register_commands(cli):
 def register_recipes(register):
     from boya.recipes import Recipe
 
+    from .asr import adapt
     from .extract import recipe
 
     register(Recipe(name=recipe.RECIPE, description="Dictation sentence -> structured findings: small T5 on generated dictations", train=recipe.train,
                     defaults=recipe.DEFAULTS))
+    register(Recipe(name=adapt.RECIPE, description="Whisper tiny.en decoder LoRA for spoken dictation, on synthetic multi-voice speech",
+                    train=adapt.train, defaults=adapt.DEFAULTS))
 
 
 @hookimpl

@@ -82,9 +82,14 @@ def synthesize(text: str, voice: str = "espeak-us", speed: float = 1.0) -> np.nd
 
 
 def augment(
-    samples: np.ndarray, rng: np.random.Generator, speed: float = 1.0, snr_db: float | None = None
+    samples: np.ndarray,
+    rng: np.random.Generator,
+    speed: float = 1.0,
+    snr_db: float | None = None,
+    band_limit: bool = False,
 ) -> np.ndarray:
-    """Resample to play ``speed`` times faster (pitch moves with it, like tape) and add noise at ``snr_db``.
+    """Resample to play ``speed`` times faster (pitch moves with it, like tape), keep only the
+    telephone band (300-3400 Hz) if ``band_limit``, and add noise at ``snr_db``.
 
     The noise is pink (power falling as 1/f, shaped in the frequency domain), closer to
     room and fan noise than white noise.
@@ -92,6 +97,11 @@ def augment(
     if speed != 1.0:
         positions = np.arange(0, samples.size - 1, speed)
         samples = np.interp(positions, np.arange(samples.size), samples).astype(np.float32)
+    if band_limit:
+        spectrum = np.fft.rfft(samples)
+        frequencies = np.fft.rfftfreq(samples.size, 1 / SAMPLE_RATE)
+        spectrum[(frequencies < 300) | (frequencies > 3400)] = 0
+        samples = np.fft.irfft(spectrum, n=samples.size).astype(np.float32)
     if snr_db is not None:
         spectrum = np.fft.rfft(rng.standard_normal(samples.size))
         spectrum /= np.sqrt(np.maximum(np.fft.rfftfreq(samples.size, 1 / SAMPLE_RATE), 20.0))

@@ -5,6 +5,10 @@ local Whisper directory or a Hugging Face id already in their local cache; all t
 load through the same ``from_pretrained(..., local_files_only=True)`` call, because
 model hubs are unreachable here and a silent download must never happen.
 
+The embedded model is adapted to dictation by the LoRA adapter the ``medreport-asr``
+recipe trained (``boya_medreport/data/asr-adapter``, a few MB), merged into the decoder's
+weights at load so decoding costs nothing extra; ``adapter=False`` gives the base model.
+
 Radiology vocabulary goes in as Whisper's *previous-text prompt* (``prompt_ids``):
 the decoder then prefers "pneumothorax" over "new mothers ox". Recordings longer
 than Whisper's 30 s window are cut at their quietest point and decoded piece by piece.
@@ -18,6 +22,8 @@ from boya.errors import BoyaError
 
 from ..audio import SAMPLE_RATE, split_at_pauses
 
+SHIPPED_ADAPTER = Path(__file__).resolve().parent.parent / "data" / "asr-adapter"
+ADAPTER_WEIGHTS = "adapter_model.safetensors"
 WINDOW_SECONDS = 30.0
 MAX_TARGET_TOKENS = 448  # Whisper's decoder context
 
@@ -27,7 +33,9 @@ class WhisperTranscriber:
 
     name = "whisper"
 
-    def __init__(self, model: str | os.PathLike | None = None):
+    def __init__(self, model: str | os.PathLike | None = None, *, adapter: str | os.PathLike | bool | None = None):
+        """``adapter``: None uses the shipped adapter for the embedded model (none for a user's model),
+        False none, or a directory holding ``adapter_model.safetensors`` + ``adapter_config.json``."""
         from transformers import WhisperForConditionalGeneration, WhisperProcessor
         from transformers.utils import logging as hf_logging
 
@@ -44,6 +52,11 @@ class WhisperTranscriber:
                 f"cannot load Whisper model {str(self.source)!r}: it is not a Whisper directory and not in the local "
                 f"Hugging Face cache (model hubs are unreachable offline); omit the model to use the embedded tiny.en ({_first_line(e)})"
             ) from None
+        if adapter is None:
+            adapter = SHIPPED_ADAPTER if model is None and (SHIPPED_ADAPTER / ADAPTER_WEIGHTS).is_file() else False
+        self.adapter = Path(adapter) if adapter else None
+        if self.adapter:
+            merge_lora(self.model, self.adapter)
 
     def transcribe(self, samples: np.ndarray, prompt: str | None = None) -> str:
         """Text of ``samples``; ``prompt`` is domain text the decoder is conditioned on (not transcribed)."""
@@ -74,6 +87,38 @@ class WhisperTranscriber:
                 )
             texts.append(self.processor.batch_decode(ids, skip_special_tokens=True)[0].strip())
         return " ".join(text for text in texts if text)
+
+
+def merge_lora(model, adapter_dir: Path) -> int:
+    """Add a LoRA adapter saved by ``peft`` (``medreport-asr``) into ``model``'s weights: W += (alpha / r) B A.
+
+    Merging by hand keeps peft (and its imports) out of the app's load path. Returns the
+    number of merged layers; an adapter that names layers the model lacks is refused.
+    """
+    import json
+
+    import torch
+    from safetensors.torch import load_file
+
+    weights_file, config_file = adapter_dir / ADAPTER_WEIGHTS, adapter_dir / "adapter_config.json"
+    if not weights_file.is_file() or not config_file.is_file():
+        raise BoyaError(f"{adapter_dir} is not a LoRA adapter ({ADAPTER_WEIGHTS} and adapter_config.json needed)")
+    config = json.loads(config_file.read_text())
+    scale = config["lora_alpha"] / config["r"]
+    tensors = load_file(str(weights_file))
+    modules = dict(model.named_modules())
+    merged = 0
+    for key, lora_a in tensors.items():
+        if ".lora_A." not in key:
+            continue
+        name = key.split(".lora_A.")[0].removeprefix("base_model.model.")
+        lora_b = tensors[key.replace(".lora_A.", ".lora_B.")]
+        if name not in modules or modules[name].weight.shape != (lora_b.shape[0], lora_a.shape[1]):
+            raise BoyaError(f"the ASR adapter {adapter_dir} does not fit this Whisper model (layer {name})")
+        with torch.no_grad():
+            modules[name].weight += scale * (lora_b.float() @ lora_a.float())
+        merged += 1
+    return merged
 
 
 def _resolve(model) -> Path | str:

@@ -1,0 +1,24 @@
+"""``boya medreport bench`` reports what it measured and says why the rest is missing (never estimated)."""
+
+import json
+
+import torch
+from boya.cli import cli
+from boya.plugins import call_each
+from click.testing import CliRunner
+
+call_each("register_commands", cli=cli)
+
+
+def test_bench_without_audio_reports_text_figures_and_nulls_the_audio_ones():
+    threads = torch.get_num_threads()
+    try:
+        result = CliRunner().invoke(cli, ["medreport", "bench", "--json", "--dictations", "2", "--no-audio"])
+    finally:
+        torch.set_num_threads(threads)  # the bench pins one thread
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["text_seconds_per_dictation"] > 0 and figures["threads"] == 1
+    for key in ("load_seconds", "seconds_per_30s_dictation", "wer_by_voice", "audio_micro_f1"):
+        assert figures[key] is None
+    assert figures["notes"] == ["audio path not measured (--no-audio)"]
