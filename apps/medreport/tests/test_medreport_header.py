@@ -12,6 +12,9 @@ from boya_medreport import header, sections
      {"name": "Omar O'Brien", "mrn": "1234567", "birth_date": "1950-02-28", "sex": "male"}),
     ("Patient Ana Costa, MRN four oh two nine nine one, born the fourth of March nineteen eighty four, woman.",
      {"name": "Ana Costa", "mrn": "402991", "birth_date": "1984-03-04", "sex": "female"}),
+    ("Patient Ana Costa, a 45-year-old women, MRN 402991.",  # Whisper's usual hearing of "woman"
+     {"name": "Ana Costa", "mrn": "402991", "birth_date": None, "sex": "female"}),
+    ("Patient Li Wei, 60-year-old men, MRN 77.", {"name": "Li Wei", "mrn": "77", "birth_date": None, "sex": "male"}),
 ])
 def test_patient_fields(text, expected):
     assert header.patient_fields(text) == expected

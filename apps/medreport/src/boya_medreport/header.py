@@ -37,7 +37,8 @@ _NAME_CUES = [
 _NOT_NAMES = {"ct", "mri", "mr", "x-ray", "the", "a", "an", "exam", "this", "male", "female", "patient", "name", "dob", "mrn"}
 _MRN = re.compile(r"\b(?:medical record(?: number| no\.?)?|mrn|mr number|record number|record no\.?|chart number|patient id|id number)\s*(?:is|:|#|number)?\s*((?:\d[\d\s\-]*\d)|\d)", re.I)
 _DOB = re.compile(r"\b(?:date of birth|d\.?o\.?b\.?|born(?: on)?|birth ?date)\s*(?:is|:|of)?\s*", re.I)
-_SEX = re.compile(r"\b(female|male|woman|man|girl|boy|lady|gentleman)\b|\bsex\s*:?\s*([FMfm])\b", re.I)
+# "women"/"men": how Whisper often hears a dictated "woman"/"man" ("a 45-year-old women")
+_SEX = re.compile(r"\b(female|male|woman|women|man|men|girl|boy|lady|gentleman)\b|\bsex\s*:?\s*([FMfm])\b", re.I)
 
 
 def spoken_digits_to_digits(text: str) -> str:
@@ -160,7 +161,7 @@ def patient_fields(text: str) -> dict:
     sex = None
     if m := _SEX.search(text):
         word = (m.group(1) or m.group(2)).lower()
-        sex = "female" if word in ("female", "woman", "girl", "lady", "f") else "male"
+        sex = "female" if word in ("female", "woman", "women", "girl", "lady", "f") else "male"
     return {"name": _name(text), "mrn": mrn, "birth_date": birth_date, "sex": sex}
 
 
