@@ -3,6 +3,7 @@
 - :mod:`.engine`: :func:`load_model` (a ``boya train`` run, a ``boya optimize`` directory, a local
   Hugging Face model or a cached hub id), :class:`Engine` (batched forward passes, p50/p95 latency);
 - :mod:`.quantize`: int8 (dynamic, weight-only) for linear layers and embeddings, via torchao;
+- :mod:`.int8_linear`: int8-dynamic linear layers on fbgemm kernels, one custom op (no graph breaks compiled);
 - :mod:`.prune`: global magnitude and structured (heads, MLP channels) pruning, sparsity per layer;
 - :mod:`.saved_model`: save/load optimized models (int8 parts, bitmask-sparse tensors) in safetensors;
 - :mod:`.generate`: KV-cache generation, static cache + compile, sampling, stop strings, streaming;

@@ -54,8 +54,9 @@ def load_model(
     """Load ``source`` (see the module docstring) in eval mode on ``device``.
 
     ``int8_kernels`` picks what runs the linear layers of an int8-dynamic model: ``torch.ao``
-    (PyTorch's fbgemm/oneDNN kernels, the fast choice on x86 CPUs; ``auto`` picks them on CPU),
-    or ``torchao`` (its tensor subclass as saved: the one that ``torch.compile`` fuses).
+    (PyTorch's fbgemm/oneDNN kernels behind one custom op that ``torch.compile`` keeps in its graph,
+    the fast choice on x86 CPUs; ``auto`` picks them on CPU), or ``torchao`` (its tensor subclass
+    as saved).
     """
     if threads is not None:
         torch.set_num_threads(threads)

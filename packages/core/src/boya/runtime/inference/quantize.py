@@ -21,7 +21,6 @@ quantizes with PyTorch's older, deprecated ``quantize_dynamic`` instead: linear 
 """
 
 import logging
-import warnings
 
 import torch
 from torch import nn
@@ -161,9 +160,10 @@ def use_torch_ao_kernels(model: nn.Module) -> int:
     activations are quantized per batch at run time with the 7-bit range that is safe without
     VNNI. On x86 CPUs, in eager mode, these kernels were 1.3-1.6x faster than fp32 where
     torchao's int8 matmul (``torch._int_mm``) was about 20x slower (a CPU without VNNI).
-    Embeddings keep their torchao int8 weights.
+    Embeddings keep their torchao int8 weights. The layers are :class:`.int8_linear.Int8DynamicLinear`,
+    whose kernel call ``torch.compile`` keeps inside one graph (no break per layer).
     """
-    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+    from .int8_linear import Int8DynamicLinear
 
     engine = torch_ao_engine()
     if engine is None:
@@ -177,15 +177,6 @@ def use_torch_ao_kernels(model: nn.Module) -> int:
             weight = getattr(child, "weight", None)
             if not isinstance(child, nn.Linear) or getattr(weight, "act_quant_kwargs", None) is None:
                 continue
-            qdata, scale = weight.qdata, weight.scale.reshape(-1).double()
-            zero_points = torch.zeros(qdata.shape[0], dtype=torch.long)
-            with warnings.catch_warnings():  # torch.ao's quantized tensors warn that they are deprecated
-                warnings.simplefilter("ignore", UserWarning)
-                fast = DynamicLinear(
-                    child.in_features, child.out_features, bias_=child.bias is not None, dtype=torch.qint8
-                )
-                weight_int8 = torch._make_per_channel_quantized_tensor(qdata, scale, zero_points, 0)
-                fast.set_weight_bias(weight_int8, child.bias)
-            setattr(parent, name, fast)
+            setattr(parent, name, Int8DynamicLinear(weight.qdata, weight.scale, child.bias))
             replaced += 1
     return replaced

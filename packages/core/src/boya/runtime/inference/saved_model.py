@@ -26,6 +26,7 @@ from torch import nn
 
 from ...errors import BoyaError
 from .engine import OPTIMIZED_MANIFEST, LoadedModel, context_length_of, linear_from_conv1d
+from .int8_linear import Int8DynamicLinear
 from .quantize import import_torchao
 from .tokenizer import ByteTokenizer
 
@@ -43,6 +44,10 @@ def save_optimized(loaded: LoadedModel, out_dir: str | Path, *, details: dict) -
     model = loaded.model
     if any(type(m).__module__.startswith("torch.ao.nn.quantized") for m in model.modules()):
         raise BoyaError("models quantized with the torch.ao backend cannot be saved; quantize with torchao")
+    if any(isinstance(m, Int8DynamicLinear) for m in model.modules()):
+        raise BoyaError(
+            "this int8 model runs on fbgemm kernels and cannot be saved again; save the torchao-quantized model"
+        )
     state, tied = _state_without_aliases(model)
     metadata = {}
     if any(_is_subclass(t) for t in state.values()):
