@@ -74,6 +74,25 @@ def test_receiver_keeps_the_connection_open_and_acks_each_message(tmp_path):
     assert json.loads((tmp_path / "M1.json").read_text())["patient"]["mrn"] == "00412345"
 
 
+def test_report_without_findings_is_stored_and_a_failed_store_answers_ae(tmp_path, monkeypatch):
+    empty = {**sample_report(), "findings": [], "impression": None, "indication": None, "critical": False}
+    receiver = mllp.Receiver(tmp_path, port=0)
+    server = Server(receiver)
+
+    def full_disk(control_id, er7):
+        raise OSError("No space left on device")
+
+    try:
+        with mllp.MLLPClient("127.0.0.1", server.port, timeout=5) as client:
+            stored = client.send(hl7.build_oru(empty, "E1"))
+            monkeypatch.setattr(receiver, "_store", full_disk)
+            failed = client.send(hl7.build_oru(sample_report(), "E2"))  # same connection: it stays open
+    finally:
+        server.close()
+    assert stored["code"] == "AA" and json.loads((tmp_path / "E1.json").read_text())["findings"] == []
+    assert failed["code"] == "AE" and "could not store" in failed["text"] and not (tmp_path / "E2.hl7").exists()
+
+
 def test_report_is_archived_then_acknowledged_once(archive, tmp_path):
     server = Server(mllp.Receiver(tmp_path, port=0))
     try:

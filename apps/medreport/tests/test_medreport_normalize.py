@@ -78,3 +78,10 @@ def test_normalize_empty_and_command_only():
 def test_normalize_keeps_hl7_delimiters_as_text():
     # escaping is the report stage's job; normalisation must not drop or reinterpret them
     assert normalize("value | 5 ^ 3") == "Value | 5 ^ 3"
+
+
+def test_unpunctuated_transcript_gets_its_section_headings():
+    spoken = "Patient name John Smith MRN 1234567 CT of the chest without contrast Findings no pneumothorax Impression normal chest"
+    assert normalize(spoken).endswith("without contrast. Findings: No pneumothorax. Impression: Normal chest")
+    assert normalize("The Findings are stable") == "The Findings are stable"
+    assert normalize("Findings: no effusion. Impression normal.") == "Findings: No effusion. Impression normal."

@@ -266,7 +266,8 @@ def read_oru(er7: str) -> dict:
                           "sex": {v: k for k, v in SEX.items() if k}.get(str(pid(8)))},
               "exam_code": unescape(str(message.segment("OBR")(4)(1)(1))), "findings": [], "narrative": {}}
     by_sub = {}
-    for obx in message.segments("OBX"):
+    observations = [segment for segment in message if str(segment(0)) == "OBX"]  # none in a report without findings or text
+    for obx in observations:
         value_type, code, sub_id, value = str(obx(2)), str(obx(3)(1)(1)), str(obx(4)), obx(5)
         if code == "SITE":
             by_sub[sub_id]["location"] = unescape(str(value(1)(2)))

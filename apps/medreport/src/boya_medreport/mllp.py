@@ -11,6 +11,7 @@ duplicate), ``AE`` (invalid message) or ``AR`` (not a message we accept).
 import asyncio
 import datetime
 import json
+import logging
 import os
 import re
 import socket
@@ -19,6 +20,8 @@ from pathlib import Path
 from boya.errors import BoyaError
 
 from . import hl7
+
+log = logging.getLogger(__name__)
 
 START, END = b"\x0b", b"\x1c\r"
 MAX_MESSAGE = 4 * 1024 * 1024
@@ -119,8 +122,12 @@ class Receiver:
             if problems:
                 code, text = "AE", "; ".join(problems)[:300]
             else:
-                code, text = "AA", ""
-                self._store(control_id, er7)
+                try:
+                    self._store(control_id, er7)
+                    code, text = "AA", ""
+                except Exception as error:  # not stored: the sender keeps the message and retries
+                    log.exception("could not store message %s", control_id)
+                    code, text = "AE", f"could not store the message: {type(error).__name__}"
         entry = {"control_id": msh[9] if msh and len(msh) > 9 else None, "ack": code, "text": text}
         self.log.append(entry)
         return make_ack(er7, code, text)

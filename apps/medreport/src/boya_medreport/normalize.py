@@ -89,6 +89,7 @@ def normalize(text: str) -> str:
     """Apply dictation commands and write numbers, dates, sizes and record numbers as a report does."""
     tokens = _split_number_hyphens(_TOKEN.findall(text.replace("\r\n", "\n")))
     tokens = _apply_commands(tokens)
+    tokens = _headings(tokens)
     tokens = _merge_letters(tokens)
     tokens = _record_numbers(tokens)
     tokens = _dates(tokens)
@@ -160,6 +161,30 @@ def _apply_commands(tokens: list[str]) -> list[str]:
             continue
         out.append(tokens[i])
         i += 1
+    return out
+
+
+_HEADING_WORDS = {"Findings", "Impression", "Impressions", "Indication", "Technique", "Comparison", "Conclusion",
+                  "Recommendation", "Recommendations"}
+
+
+def _headings(tokens: list[str]) -> list[str]:
+    """In text without any sentence punctuation, mark capitalised section headings ("... contrast Findings no
+    effusion" -> "... contrast. Findings: no effusion"): an ASR transcript of natural speech may carry
+    none, and sections are split at punctuated headings. Punctuated text is left alone ("The Findings are")."""
+    if any(token in (".", "?", "!", ":") for token in tokens):
+        return tokens
+    out = []
+    for i, token in enumerate(tokens):
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        previous = out[-1].lower() if out else ""
+        if (token in _HEADING_WORDS and following[:1].isalnum()
+                and previous not in ("the", "these", "those", "their", "his", "her", "our", "my", "your", "of")):
+            if out and out[-1] not in _BOUNDARIES:
+                out.append(".")
+            out += [token, ":"]
+        else:
+            out.append(token)
     return out
 
 
