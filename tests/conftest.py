@@ -7,7 +7,15 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from support import ARTIFACTS, BROKEN_PLUGINS, boya_env, example_plugin_source, start_hub, write_dist
+from support import (
+    ARTIFACTS,
+    BROKEN_PLUGINS,
+    boya_env,
+    example_plugin_source,
+    start_hub,
+    start_receiver,
+    write_dist,
+)
 
 
 @pytest.fixture(scope="session")
@@ -72,3 +80,13 @@ def hub(plugin_site):
     yield url
     process.terminate()
     process.wait(timeout=30)
+
+
+@pytest.fixture
+def receiver(tmp_path):
+    """``boya medreport listen`` in a subprocess: its port and the folder it stores messages in."""
+    folder = tmp_path / "received"
+    process, port = start_receiver(folder)
+    yield port, folder
+    process.terminate()
+    process.communicate(timeout=30)

@@ -88,6 +88,33 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 120) -> None:
+    """Return once ``process`` accepts connections on ``port``; fail with its stderr if it exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read() if process.stderr else "exited"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing listens on {port} after {timeout} s")
+
+
+def start_receiver(folder: Path) -> tuple[subprocess.Popen, int]:
+    """``boya medreport listen`` on a free port in a subprocess (output piped), once it accepts connections."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("boya")), "medreport", "listen", "--port", str(port), "--dir", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=boya_env(),
+    )
+    wait_for_port(port, process)
+    return process, port
+
+
 def start_hub(
     *apps: str,
     site: Path | None = None,

@@ -6,14 +6,11 @@ also checks that the transcript carries the patient's record number into the fie
 """
 
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from support import ARTIFACTS, boya_env, free_port, open_browser_page
+from support import ARTIFACTS, open_browser_page
 
 pytest.importorskip("boya_medreport")
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -32,37 +29,6 @@ def recording(tmp_path) -> Path:
     path = tmp_path / "dictation.wav"
     subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(path), SPOKEN], check=True)
     return path
-
-
-@pytest.fixture
-def receiver(tmp_path):
-    port, folder = free_port(), tmp_path / "received"
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("boya")),
-            "medreport",
-            "listen",
-            "--port",
-            str(port),
-            "--dir",
-            str(folder),
-        ],
-        stderr=subprocess.DEVNULL,
-        env=boya_env(),
-    )
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert process.poll() is None and time.monotonic() < deadline, (
-                "boya medreport listen did not start"
-            )
-            time.sleep(0.2)
-    yield port, folder
-    process.terminate()
-    process.wait(timeout=30)
 
 
 def code_text(block) -> str:

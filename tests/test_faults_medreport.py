@@ -15,7 +15,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -64,35 +63,6 @@ def sample_report(i: int = 0) -> dict:
 
 def boya(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([BOYA, *args], capture_output=True, text=True, env=boya_env(), timeout=180)
-
-
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read() if process.stderr else "exited"
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"nothing listens on {port} after {timeout} s")
-
-
-@pytest.fixture
-def receiver(tmp_path):
-    """``boya medreport listen`` in a subprocess: its port and the folder it stores messages in."""
-    port, folder = free_port(), tmp_path / "received"
-    process = subprocess.Popen(
-        [BOYA, "medreport", "listen", "--port", str(port), "--dir", str(folder)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=boya_env(),
-    )
-    wait_for_port(port, process)
-    yield port, folder
-    process.terminate()
-    process.wait(timeout=30)
 
 
 class Relay:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import boya_env
+from support import boya_env, start_receiver
 
 BOYA = str(Path(sys.executable).with_name("boya"))
 NAME, MRN = "Zebulon Quixotez", "8675309"
@@ -87,8 +87,6 @@ def test_hub_log_has_no_patient_data_after_a_report_is_extracted_signed_and_sent
 @pytest.mark.slow
 def test_cli_stderr_has_no_patient_data(tmp_path):
     pytest.importorskip("boya_medreport")
-    import socket
-    import time
 
     db = f"sqlite:///{tmp_path / 'archive.db'}"
     report = subprocess.run(
@@ -101,25 +99,8 @@ def test_cli_stderr_has_no_patient_data(tmp_path):
     assert report.returncode == 0, report.stderr
     assert json.loads(report.stdout)["report"]["patient"]["mrn"] == MRN
     report_id = str(json.loads(report.stdout)["report_id"])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    listener = subprocess.Popen(
-        [BOYA, "medreport", "listen", "--port", str(port), "--dir", str(tmp_path / "in")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=boya_env(),
-    )
+    listener, port = start_receiver(tmp_path / "in")
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and listener.poll() is None, "the receiver did not start"
-                time.sleep(0.2)
         sent = subprocess.run(
             [BOYA, "medreport", "send", report_id, "--port", str(port), "--db", db],
             capture_output=True,
