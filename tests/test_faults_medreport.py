@@ -115,6 +115,12 @@ class Relay:
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 
+def send_once(path, port: int, db: str, timeout: float) -> subprocess.CompletedProcess:
+    """``boya medreport send --json`` with one attempt: the report stays pending unless an ACK comes within ``timeout`` s."""
+    return boya("medreport", "send", str(path), "--port", str(port), "--attempts", "1", "--timeout", str(timeout),
+                "--db", db, "--json")
+
+
 def outbox(db: str) -> list[dict]:
     result = boya("medreport", "outbox", "--all", "--json", "--db", db)
     assert result.returncode == 0, result.stderr
@@ -130,20 +136,7 @@ def test_receiver_down_then_back_delivers_each_message_exactly_once(tmp_path, re
         for i in range(3):
             path = tmp_path / f"report{i}.json"
             path.write_text(json.dumps(sample_report(i)))
-            sent = boya(
-                "medreport",
-                "send",
-                str(path),
-                "--port",
-                str(relay.port),
-                "--attempts",
-                "1",
-                "--timeout",
-                "2",
-                "--db",
-                db,
-                "--json",
-            )
+            sent = send_once(path, relay.port, db, timeout=2)
             assert sent.returncode == 1, sent.stderr
             assert json.loads(sent.stdout)["status"] == "pending"
         pending = outbox(db)
@@ -178,20 +171,7 @@ def test_slow_receiver_keeps_the_message_pending_and_the_retry_is_stored_once(tm
     path = tmp_path / "report.json"
     path.write_text(json.dumps(sample_report()))
     try:
-        sent = boya(
-            "medreport",
-            "send",
-            str(path),
-            "--port",
-            str(relay.port),
-            "--attempts",
-            "1",
-            "--timeout",
-            "1",
-            "--db",
-            db,
-            "--json",
-        )
+        sent = send_once(path, relay.port, db, timeout=1)
         assert sent.returncode == 1, sent.stderr
         first = json.loads(sent.stdout)
         assert first["status"] == "pending" and "no ACK" in first["last_error"]
