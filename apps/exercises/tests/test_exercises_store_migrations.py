@@ -4,14 +4,12 @@ create_all database is adopted, opening is idempotent, and the migrated schema e
 
 import datetime
 import json
-from importlib.resources import files
 
 import sqlalchemy
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from boya.storage import create_engine
+from boya.storage import alembic_config, create_engine
 from boya_exercises.cli import exercises as cli
 from boya_exercises.store import (
     MIGRATIONS,
@@ -37,10 +35,7 @@ def at_baseline(url: str):
     """A database as release 0001 left it: a student with one answered and one pending exercise."""
     engine = create_engine(url)
     with engine.begin() as connection:
-        config = Config()
-        config.set_main_option("script_location", str(files(MIGRATIONS)))
-        config.attributes.update(connection=connection, version_table=VERSION_TABLE)
-        command.upgrade(config, "0001")
+        command.upgrade(alembic_config(MIGRATIONS, VERSION_TABLE, connection), "0001")
     with Session(engine) as session, session.begin():
         session.add(Student(id="s1", theta=0.25, attempts=1, miss_streak=0, hit_streak=1, created_at=AT))
         session.flush()

@@ -4,14 +4,12 @@ create_all database is adopted, opening is idempotent, and the migrated schema e
 
 import datetime
 import json
-from importlib.resources import files
 
 import sqlalchemy
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from boya.storage import create_engine
+from boya.storage import alembic_config, create_engine
 from boya_medreport.archive import (
     MIGRATIONS,
     VERSION_TABLE,
@@ -33,10 +31,7 @@ def at_baseline(url: str):
     """A database as release 0001 left it, holding two reports (one sent and acknowledged) with their trail."""
     engine = create_engine(url)
     with engine.begin() as connection:
-        config = Config()
-        config.set_main_option("script_location", str(files(MIGRATIONS)))
-        config.attributes.update(connection=connection, version_table=VERSION_TABLE)
-        command.upgrade(config, "0001")
+        command.upgrade(alembic_config(MIGRATIONS, VERSION_TABLE, connection), "0001")
     report = {"patient": {"name": "Zoë Ng", "mrn": "00412345"}, "exam": {"modality": "CT"}, "critical": True}
     with Session(engine) as session, session.begin():
         for report_id in (1, 2):

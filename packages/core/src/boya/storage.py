@@ -77,8 +77,12 @@ def create_engine(url: str, attempts: int = 5, wait_seconds: float = 1.0):
     raise AssertionError("unreachable")
 
 
-def _alembic_config(migrations: str, version_table: str, connection=None):
-    """An Alembic config built in code (no alembic.ini): scripts from the installed package ``migrations``."""
+def alembic_config(migrations: str, version_table: str, connection=None):
+    """An Alembic config built in code (no alembic.ini): scripts from the installed package ``migrations``.
+
+    :func:`upgrade` uses it; so can a tool or test that runs other Alembic commands (e.g. upgrade to
+    an older revision to build a database as an earlier release left it).
+    """
     from importlib.resources import files
 
     from alembic.config import Config
@@ -94,7 +98,7 @@ def _alembic_config(migrations: str, version_table: str, connection=None):
 def _head(migrations: str) -> str:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(_alembic_config(migrations, "")).get_current_head()
+    return ScriptDirectory.from_config(alembic_config(migrations, "")).get_current_head()
 
 
 def _current(connection, version_table: str) -> str | None:
@@ -135,7 +139,7 @@ def upgrade(engine, migrations: str, version_table: str, legacy_table: str | Non
             return head
     with engine.begin() as connection:
         _lock(connection, version_table)
-        config = _alembic_config(migrations, version_table, connection)
+        config = alembic_config(migrations, version_table, connection)
         try:
             if (legacy_table and _current(connection, version_table) is None
                     and sqlalchemy.inspect(connection).has_table(legacy_table)):
