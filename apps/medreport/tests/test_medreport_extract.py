@@ -77,15 +77,53 @@ def test_model_directory_without_weights_is_a_clear_error(tmp_path):
         Extractor(tmp_path)
 
 
-def test_saved_model_reloads_identically(tmp_path):
+def _transformers_greedy(model, extractor, inputs, max_new_tokens):
+    """What transformers' own generate decodes: the reference our plain-torch T5 must equal token for token."""
     import torch
 
-    tokenizer = train_tokenizer(["chest: no effusion.", linearize.linearize([])], 280)
-    model = build_model(tokenizer.get_vocab_size(), "tiny")
+    from boya_medreport.extract.model import EOS, PAD
+
+    ids = extractor.encode(inputs)
+    width = max(map(len, ids))
+    input_ids = torch.tensor([row + [PAD] * (width - len(row)) for row in ids])
+    with torch.no_grad():
+        out = model.generate(input_ids=input_ids, attention_mask=(input_ids != PAD).long(), max_new_tokens=max_new_tokens,
+                             do_sample=False, num_beams=1, decoder_start_token_id=PAD, eos_token_id=EOS, pad_token_id=PAD)
+    return [extractor.tokenizer.decode([t for t in row.tolist() if t > 2]).strip() for row in out]
+
+
+def test_saved_model_decodes_as_transformers_does(tmp_path):
+    """A freshly initialised tiny model, saved in fp16 and reloaded: our decoder equals transformers' generate."""
+    tokenizer = train_tokenizer(["chest: no effusion.", "knee: small joint effusion and a tear.", linearize.linearize([])], 280)
+    model = build_model(tokenizer.get_vocab_size(), "tiny").half().float().eval()
     save(model, tokenizer, tmp_path, {"recipe": "medreport-extract", "seed": 0})
     loaded = Extractor(tmp_path)
-    ids = torch.tensor([[5, 6, 1]])
-    with torch.no_grad():
-        a = model.half().float()(input_ids=ids, decoder_input_ids=ids).logits
-        b = loaded.model(input_ids=ids, decoder_input_ids=ids).logits
-    assert torch.allclose(a, b, atol=1e-4)
+    inputs = ["chest: no effusion.", "knee: a small joint effusion and a tear of the meniscus, no fracture."]
+    assert loaded.run(inputs, max_new_tokens=12) == _transformers_greedy(model, loaded, inputs, 12)
+
+
+def test_embedded_model_decodes_as_transformers_does():
+    from transformers import T5Config, T5ForConditionalGeneration
+    from safetensors.torch import load_file
+
+    from boya_medreport.extract.model import WEIGHTS_DIR, embedded
+
+    model = T5ForConditionalGeneration(T5Config.from_json_file(str(WEIGHTS_DIR / "config.json")))
+    state = {k: v.float() for k, v in load_file(str(WEIGHTS_DIR / "model.safetensors")).items()}
+    model.load_state_dict(state, strict=False)
+    model.tie_weights()
+    inputs = ["chest: there is a small right pleural effusion and no pneumothorax.", "knee: joint effusion.",
+              "head: no acute intracranial hemorrhage, mass effect or midline shift."]
+    assert embedded().run(inputs) == _transformers_greedy(model.eval(), embedded(), inputs, 96)
+
+
+def test_weights_that_do_not_match_their_config_are_refused(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    tokenizer = train_tokenizer(["chest: no effusion.", linearize.linearize([])], 280)
+    save(build_model(tokenizer.get_vocab_size(), "tiny"), tokenizer, tmp_path, {"recipe": "medreport-extract", "seed": 0})
+    state = load_file(str(tmp_path / "model.safetensors"))
+    state.pop("decoder.final_layer_norm.weight")
+    save_file(state, str(tmp_path / "model.safetensors"))
+    with pytest.raises(BoyaError, match="do not match"):
+        Extractor(tmp_path)

@@ -1,5 +1,6 @@
-"""The extraction model: a small T5 (transformers ``T5ForConditionalGeneration``) with a byte-level BPE
-tokenizer trained on generated dictations, so any text (names, ``XXXX``, typos) can be encoded offline.
+"""The extraction model: a small T5 (transformers ``T5ForConditionalGeneration`` to train, our own
+:mod:`boya_medreport.extract.t5` to decode) with a byte-level BPE tokenizer trained on generated
+dictations, so any text (names, ``XXXX``, typos) can be encoded offline.
 
 Input: ``"<body part>: <one findings sentence>"`` lowercased; output: the linearised findings of
 :mod:`boya_medreport.extract.linearize`. The embedded default lives in ``extract/weights/``
@@ -70,7 +71,8 @@ class Extractor:
         import torch
         from safetensors.torch import load_file
         from tokenizers import Tokenizer
-        from transformers import T5Config, T5ForConditionalGeneration
+
+        from .t5 import T5Greedy
 
         directory = Path(directory or WEIGHTS_DIR)
         if not (directory / "model.safetensors").exists():
@@ -78,16 +80,9 @@ class Extractor:
                             "or `boya medreport train --install`")
         self.directory = directory
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
-        config = T5Config.from_json_file(str(directory / "config.json"))
-        self.model = T5ForConditionalGeneration(config)
+        config = json.loads((directory / "config.json").read_text())
         state = {k: v.float() for k, v in load_file(str(directory / "model.safetensors")).items()}
-        state["lm_head.weight"] = state["shared.weight"]
-        state["encoder.embed_tokens.weight"] = state["shared.weight"]
-        state["decoder.embed_tokens.weight"] = state["shared.weight"]
-        missing, unexpected = self.model.load_state_dict(state, strict=False)
-        if unexpected or [k for k in missing if "embed_tokens" not in k and k != "lm_head.weight"]:
-            raise BoyaError(f"extraction model in {directory} does not match its config (missing {missing[:3]}, unexpected {unexpected[:3]})")
-        self.model.eval()
+        self.model = T5Greedy(state, config)
         self.recipe = json.loads((directory / "recipe.json").read_text()) if (directory / "recipe.json").exists() else {}
         self._torch = torch
 
@@ -105,8 +100,7 @@ class Extractor:
         attention = (input_ids != PAD).long()
         attention[:, 0] = 1
         with torch.inference_mode():
-            out = self.model.generate(input_ids=input_ids, attention_mask=attention, max_new_tokens=max_new_tokens, do_sample=False,
-                                      num_beams=1, decoder_start_token_id=PAD, eos_token_id=EOS, pad_token_id=PAD)
+            out = self.model.generate(input_ids, attention, start=PAD, eos=EOS, pad=PAD, max_new_tokens=max_new_tokens)
         return [self.tokenizer.decode([t for t in row.tolist() if t > UNK]).strip() for row in out]
 
 
