@@ -52,3 +52,14 @@ def test_every_mode_trains(tmp_path, mode):
     assert math.isfinite(metrics["loss"]) and metrics["loss"] < 6.0
     expected = torch.bfloat16 if mode == "bf16-true" else torch.float32
     assert all(p.dtype is expected for p in model.parameters())
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU: `boya bench gpu` runs for real there")
+def test_bench_gpu_without_a_gpu_is_one_clear_error():
+    from boya import plugins
+    from boya.cli import cli
+    from click.testing import CliRunner
+
+    plugins.call_each("register_commands", cli=cli)
+    result = CliRunner().invoke(cli, ["bench", "gpu", "--json"])
+    assert result.exit_code == 2 and "needs a CUDA GPU" in result.output and "Traceback" not in result.output

@@ -62,6 +62,21 @@ def bench_fusion(model_name, threads, as_json):
     _echo(run(model_name, threads), as_json)
 
 
+@bench.command(name="gpu")
+@click.option("--steps", default=30, show_default=True, help="Timed steps per variant.")
+@click.option("--warmup", default=5, show_default=True, help="Untimed first steps (compilation, autotuning).")
+@click.option("--batch-size", default=16, show_default=True)
+@click.option("--block-size", default=512, show_default=True)
+@click.option("--layers", default=12, show_default=True, help="GPT blocks (12 x 768 is GPT-2 small's shape).")
+@click.option("--width", default=768, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def bench_gpu(steps, warmup, batch_size, block_size, layers, width, as_json):
+    """The trainer on one CUDA GPU: fp32 vs bf16-mixed vs 16-mixed (dynamic loss scaling) vs compiled."""
+    from ..runtime.bench_gpu import run
+
+    _echo(run(steps=steps, warmup=warmup, batch_size=batch_size, block_size=block_size, n_layer=layers,
+              n_embd=width, n_head=max(1, width // 64)), as_json)
+
 
 @bench.command(name="distributed")
 @click.option("--nproc", default=2, show_default=True, help="Processes torchrun starts (CPU: gloo, GPU: NCCL).")
