@@ -52,3 +52,19 @@ def test_page_draws_the_rig_like_the_exporter_and_streams_frames():
     assert drawn.shape == expected.shape == (1080, 1920, 3)
     assert (diff > 40).mean() < 0.002  # same drawing up to anti-aliasing along edges (the mouth alone is ~0.5%)
     assert np.abs(drawn[..., 0].astype(int) - drawn[..., 2]).mean() > 5  # not a blank canvas
+
+
+def test_fake_microphone_onsets_open_the_drawn_mouth_and_stages_add_up():
+    from boya_anchor import server
+    from boya_anchor.bench import STAGES, browser_probe
+
+    server._STAGE = None
+    try:
+        probe = browser_probe(events=4)
+    finally:
+        server._STAGE = None
+    assert probe["onsets"] == 4 and probe["latency_ms"]["n"] == 4  # every "ah" drew an open mouth
+    stages = probe["stages_ms"]
+    assert set(stages) == set(STAGES) and stages["total"]["n"] == 4
+    for name in STAGES:  # page and server stamps line up (same clock): no stage runs backwards
+        assert stages[name]["p50"] >= -2.0, (name, stages[name])

@@ -1,4 +1,5 @@
-"""Live mode and audio input: streaming equals offline, silence stays closed, bad audio is refused clearly."""
+"""Live mode and audio input: streaming equals offline, silence stays closed, the mouth opens with the first
+voiced chunk, bad audio is refused clearly."""
 
 import json
 import wave
@@ -7,10 +8,12 @@ import numpy as np
 import pytest
 import torch
 from boya.errors import BoyaError
+from boya_anchor.animate import Animator, MouthSpring
 from boya_anchor.audio import load_audio, wav_bytes
 from boya_anchor.features import StreamingLogMel, log_mel
-from boya_anchor.live import LiveEngine, load_model, shapes_for_audio
+from boya_anchor.live import HOLD_FRAMES, LiveEngine, load_model, shapes_for_audio
 from boya_anchor.model import CausalVisemeNet, FrameStepper
+from boya_anchor.rig import get_avatar
 from boya_anchor.tts import synthesize
 from safetensors.torch import save_model
 
@@ -25,6 +28,19 @@ def model_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "visemes.safetensors"
     save_model(model, str(path))
     path.with_suffix(".json").write_text(json.dumps({"lookahead_frames": 2, "cmn_prior_frames": 100}))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def deaf_model_path(tmp_path_factory):
+    """A model whose VAD never hears speech, with a 10 ms look-ahead on its card."""
+    torch.manual_seed(0)
+    model = CausalVisemeNet(cmn_prior=100)
+    with torch.no_grad():
+        model.vad_head.bias.fill_(-5.0)
+    path = tmp_path_factory.mktemp("deaf") / "visemes.safetensors"
+    save_model(model, str(path))
+    path.with_suffix(".json").write_text(json.dumps({"lookahead_frames": 1, "cmn_prior_frames": 100}))
     return str(path)
 
 
@@ -71,7 +87,7 @@ def test_engine_emits_one_shape_per_10ms_and_file_mode_matches(model_path, speec
     shapes = []
     for i in range(0, len(speech), 320):
         chunk = (speech[i:i + 320] * 32767).astype("<i2").tobytes()
-        shapes += [s for s, _, _ in engine.push_pcm16(chunk)]
+        shapes += [frame.shape for frame in engine.push_pcm16(chunk)]
     assert len(shapes) == len(speech) // 160
     offline = shapes_for_audio(speech, model_path)
     assert offline[:len(shapes) - 2] == shapes[2:]  # the file result undoes the 20 ms look-ahead
@@ -136,3 +152,37 @@ def test_bad_live_input_is_refused(model_path):
         LiveEngine(16000, model_path).push_pcm16(b"\x00\x01\x02")
     with pytest.raises(BoyaError, match="no trained viseme model"):
         load_model("/nonexistent/model.safetensors")
+
+
+def test_the_mouth_opens_with_the_first_voiced_chunk_before_the_model_names_its_shape(model_path):
+    engine = LiveEngine(16000, model_path)
+    engine.push(np.zeros(1600, np.float32))
+    animator = Animator(get_avatar("aiko"))
+    assert engine.opening == 0.0
+    assert animator.frame(0.0, engine.last.shape, opening=engine.opening)["MouthOpenY"] < 0.05
+    tone = (0.3 * np.sin(2 * np.pi * 220 * np.arange(128) / 16000)).astype(np.float32)
+    assert engine.push(tone) == []  # one 128-sample render quantum: no whole hop for the model yet
+    assert engine.last.shape == "X" and engine.opening > 0.9
+    assert animator.frame(0.01, engine.last.shape, opening=engine.opening)["MouthOpenY"] > 0.8
+
+
+def test_a_noise_the_model_calls_silence_closes_the_mouth_after_its_look_ahead(deaf_model_path):
+    engine = LiveEngine(16000, deaf_model_path)
+    assert engine.lookahead == 1  # from the model card, not assumed
+    noise = np.random.default_rng(0).normal(0, 0.1, 160 * 20).astype(np.float32)
+    openings = []
+    for start in range(0, len(noise), 160):
+        assert [frame.shape for frame in engine.push(noise[start:start + 160])] == ["X"]
+        openings.append(engine.opening)
+    unjudged = engine.lookahead + HOLD_FRAMES
+    assert min(openings[:unjudged]) > 0.5 and max(openings[unjudged:]) == 0.0
+
+
+def test_the_opening_lifts_the_mouth_at_once_up_to_what_the_shape_allows():
+    rig = get_avatar("aiko")
+    widest = max(values["MouthOpenY"] for values in rig["mouth"].values())
+    assert MouthSpring(rig).step("X", 0.01, opening=0.5)["MouthOpenY"] == pytest.approx(0.5 * widest)
+    assert MouthSpring(rig).step("C", 0.01, opening=1.0)["MouthOpenY"] == pytest.approx(rig["mouth"]["C"]["MouthOpenY"])
+    assert MouthSpring(rig).step("A", 0.01, opening=1.0)["MouthOpenY"] == pytest.approx(0.0, abs=1e-6)  # lips shut
+    # Without an opening (script playback, export) the spring still rises over several steps.
+    assert MouthSpring(rig).step("D", 0.01)["MouthOpenY"] < 0.5 * rig["mouth"]["D"]["MouthOpenY"]

@@ -1,5 +1,6 @@
 """The /avatar page and its WebSocket: frames to several viewers, clips, bad messages, disconnects."""
 
+import asyncio
 import json
 
 import numpy as np
@@ -131,3 +132,57 @@ def test_microphone_audio_becomes_frames_and_pings_come_back(client):
             assert message.get("type") != "error", message
         assert message["t"] == 12.5
         assert "p" in next_frame(ws)
+
+
+def test_a_loud_chunk_opens_the_mouth_in_its_own_frame_with_stage_stamps(client):
+    mouth = PARAM_NAMES.index("MouthOpenY")
+    silence = np.zeros(128, "<i2").tobytes()
+    loud = (np.sin(2 * np.pi * 220 * np.arange(128) / 16000) * 12000).astype("<i2").tobytes()
+
+    def live_frame(ws, first_chunk):
+        for _ in range(500):
+            frame = next_frame(ws)
+            if frame.get("a") and frame["a"][0] >= first_chunk:
+                return frame
+        pytest.fail(f"no frame answered chunk {first_chunk}")
+
+    with client.websocket_connect("/anchor/ws") as ws:
+        ws.receive_text()
+        ws.send_text(json.dumps({"type": "mic", "rate": 16000}))
+        for _ in range(40):
+            ws.send_bytes(silence)
+        quiet = live_frame(ws, 39)
+        for _ in range(3):  # chunks 40-42: 24 ms, less than the model's look-ahead plus hold
+            ws.send_bytes(loud)
+        voiced = live_frame(ws, 40)
+    assert quiet["a"][0] == 39 and quiet["p"][mouth] < 0.1
+    chunk, received, analysed, sent = voiced["a"]
+    assert chunk in (40, 41, 42) and 0 <= analysed - received <= sent - received < 1000
+    assert voiced["p"][mouth] > 0.25
+
+
+def test_a_stalled_viewer_does_not_delay_the_others():
+    class Socket:
+        def __init__(self, stalled: bool):
+            self.stalled, self.sent = stalled, []
+
+        async def send_text(self, text):
+            if self.stalled:
+                await asyncio.Event().wait()  # a page that stopped reading: the send never completes
+            self.sent.append(text)
+
+    async def scenario():
+        stage = server.Stage()
+        stalled, reading = server.Viewer(Socket(True)), server.Viewer(Socket(False))
+        stage.viewers |= {stalled, reading}
+        senders = [asyncio.create_task(stage._send(viewer)) for viewer in (stalled, reading)]
+        for k in range(5):
+            stage._send_frame(f"frame {k}")
+            await asyncio.sleep(0.001)
+        for task in senders:
+            task.cancel()
+        return stalled, reading
+
+    stalled, reading = asyncio.run(scenario())
+    assert reading.websocket.sent == [f"frame {k}" for k in range(5)]
+    assert stalled.websocket.sent == [] and stalled.frame == "frame 4"  # only the newest waits, no backlog

@@ -4,6 +4,10 @@ A mouth that jumps between shapes looks choppy, so each mouth parameter follows
 its target through a critically damped spring (about 35 ms to settle most of the
 way); closures (A) get a stiffer spring so plosives stay visible. The same code
 animates the live stage, script playback and video export.
+
+Live, a spring that has to rise would add its rise time to the latency, so the
+microphone's zero look-ahead ``opening`` (see :mod:`.live`) lifts MouthOpenY at
+once, up to what the current shape allows; the spring only smooths the rest.
 """
 
 import math
@@ -18,8 +22,11 @@ class MouthSpring:
         self.settle_s = settle_s
         self.value = dict(mouth_targets(rig, "X"))
         self.velocity = dict.fromkeys(MOUTH_PARAMS, 0.0)
+        self.widest = max(values["MouthOpenY"] for values in rig["mouth"].values())
 
-    def step(self, shape: str, dt: float) -> dict[str, float]:
+    def step(self, shape: str, dt: float, opening: float | None = None) -> dict[str, float]:
+        """Move toward ``shape``; an ``opening`` (0..1) snaps MouthOpenY up to that fraction of the shape's
+        own opening (of the widest one while the shape is still X: the model has not named it yet)."""
         target = mouth_targets(self.rig, shape)
         omega = 4.0 / (self.settle_s * (0.6 if shape == "A" else 1.0))
         for _ in range(max(1, math.ceil(dt / 0.005))):  # sub-steps keep the explicit integration stable
@@ -30,6 +37,10 @@ class MouthSpring:
                 v += a * h
                 self.value[key] = x + v * h
                 self.velocity[key] = v
+        if opening is not None:
+            lifted = opening * (self.widest if shape == "X" else target["MouthOpenY"])
+            if lifted > self.value["MouthOpenY"]:
+                self.value["MouthOpenY"], self.velocity["MouthOpenY"] = lifted, 0.0
         return self.value
 
 
@@ -42,12 +53,14 @@ class Animator:
         self.expression = "neutral"
         self._t = None
 
-    def frame(self, t: float, shape: str, energy: float = 0.0, pitch: float = 0.0) -> dict[str, float]:
+    def frame(
+        self, t: float, shape: str, energy: float = 0.0, pitch: float = 0.0, opening: float | None = None
+    ) -> dict[str, float]:
         dt = 0.01 if self._t is None else min(0.1, max(0.0, t - self._t))
         self._t = t
         params = dict(DEFAULTS)
         params.update(self.idle.at(t, energy, pitch))
-        params.update(self.mouth.step(shape, dt))
+        params.update(self.mouth.step(shape, dt, opening))
         apply_expression(params, self.expression)
         return {k: min(RANGES[k][1], max(RANGES[k][0], params[k])) for k in PARAM_NAMES}
 

@@ -9,11 +9,16 @@
   stamps when the open-mouth frame reached the page, so latency splits into
   audio up + model + frame back, and waiting for the page's next frame;
   ``browser.round_trip_ms``: page → server → page pings while streaming;
+  ``browser.stages_ms`` splits each event with the server's stamps (epoch clock, same machine): ``chunk`` (onset
+  to the 128-sample chunk holding it leaving the page), ``later_chunks`` (chunks sent after it until the one that
+  opened the mouth), ``up``, ``server`` (analysis), ``send_queue`` (until the viewer's sender sent it),
+  ``down`` (to the page's message handler), ``to_frame`` (to the animation frame
+  that drew it);
   ``browser.server_cpu_share`` is the CPU the server (this process) used, in cores. Both stamps are on the
   page's clock, so transport, model and drawing are all inside the figure.
-- engine_latency_ms: the same probe audio streamed straight into the live engine:
-  audio onset to the first open-mouth shape it emits, in stream time (the
-  model's look-ahead and the 10 ms hop included; no transport, no drawing, no machine load).
+- engine_latency_ms: the same probe audio streamed straight into the live engine in 128-sample chunks:
+  audio onset to the open mouth (``opening``, the path the page sees) and to the model's first open
+  shape (``shape``: its look-ahead and the 10 ms hop), in stream time (no transport, no drawing, no machine load).
 - render_fps: that page's requestAnimationFrame rate while drawing 1920x1080.
 - export_fps: frames per second of ``render`` (skia + x264) for a 1080p60 clip.
 """
@@ -30,9 +35,13 @@ import numpy as np
 
 CHROMIUM = "/usr/bin/chromium"
 ONSET = 0.02  # sample level that starts an "ah" (the probe's gaps are digital silence); avatar.js uses the same
+OPEN = 0.25  # MouthOpenY that counts as open; avatar.js uses the same
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--autoplay-policy=no-user-gesture-required", "--use-fake-ui-for-media-stream",
                  "--use-fake-device-for-media-stream"]
+
+
+STAGES = ("chunk", "later_chunks", "up", "server", "send_queue", "down", "to_frame", "total")
 
 
 def _percentiles(values) -> dict:
@@ -86,20 +95,37 @@ def probe_audio(path: Path, events: int, seed: int = 0) -> float:
 
 
 def engine_latency(events: int = 60) -> dict:
+    """Onset → open mouth inside the engine, in stream time, fed 128-sample chunks as the page sends them.
+
+    ``opening``: until the live stage's mouth (the animator fed the engine's zero look-ahead opening) is
+    open as far as the probe's threshold; ``shape``: until the model names an open shape (look-ahead + hop).
+    """
+    from .animate import Animator
     from .audio import load_audio
     from .live import LiveEngine
+    from .rig import get_avatar
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "probe.wav"
         probe_audio(path, events)
         samples = load_audio(path)
-    engine = LiveEngine(16000)
-    shapes = [shape for i in range(0, len(samples), 320) for shape, _, _ in engine.push(samples[i:i + 320])]
-    level = np.abs(samples[: len(samples) // 160 * 160]).reshape(-1, 160).max(1)
-    onsets = [i for i in range(1, len(level)) if level[i] > ONSET and level[max(0, i - 20):i].max() <= ONSET]
-    found = [next((j - i + 1) * 10 for j in range(i, min(i + 60, len(shapes))) if shapes[j] not in "XA") for i in onsets
-             if any(s not in "XA" for s in shapes[i:i + 60])]
-    return {**_percentiles(found), "missed": len(onsets) - len(found)} if found else {"missed": len(onsets)}
+    engine, animator = LiveEngine(16000), Animator(get_avatar("aiko"))
+    ends, opened, named = [], [], []
+    for start in range(0, len(samples), 128):
+        engine.push(samples[start:start + 128])
+        ends.append(start + 128)
+        mouth = animator.frame(ends[-1] / 16000, engine.last.shape, opening=engine.opening)["MouthOpenY"]
+        opened.append(mouth > OPEN)
+        named.append(engine.last.shape not in "XA")
+    loud = np.nonzero(np.abs(samples) > ONSET)[0]
+    onsets = [int(i) for k, i in enumerate(loud) if k == 0 or i - loud[k - 1] > 3200]  # as the page's worklet
+    report = {}
+    for name, flags in (("opening", opened), ("shape", named)):
+        found = [next(((ends[j] - i) / 16 for j in range(i // 128, min(i // 128 + 50, len(ends))) if flags[j]), None)
+                 for i in onsets]
+        hits = [ms for ms in found if ms is not None]
+        report[name] = {**(_percentiles(hits) if hits else {}), "missed": len(found) - len(hits)}
+    return report
 
 
 def _serve() -> tuple[object, int]:
@@ -125,8 +151,11 @@ def _serve() -> tuple[object, int]:
 def browser_probe(events: int = 60) -> dict:
     from playwright.sync_api import sync_playwright
 
+    from .live import load_model
+
     if not os.path.exists(CHROMIUM):
         return {"error": f"{CHROMIUM} not found"}
+    load_model()  # as a running server would have: the first microphone must not wait for torch to import
     server, port = _serve()
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -142,7 +171,7 @@ def browser_probe(events: int = 60) -> dict:
                 page.wait_for_timeout(int(duration * 1000) + 1500)
                 server_cpu = (time.process_time() - cpu) / (time.perf_counter() - wall)
                 probe = page.evaluate("({lat: window.anchorProbe.latencies, arr: window.anchorProbe.arrivals, rtt: window.anchorProbe.rtts,"
-                                      " onsets: window.anchorProbe.onsets.length, ms: window.anchorStats.frameMs})")
+                                      " onsets: window.anchorProbe.onsets.length, ms: window.anchorStats.frameMs, stages: window.anchorProbe.stages})")
                 browser.close()
     finally:
         server.should_exit = True
@@ -150,6 +179,7 @@ def browser_probe(events: int = 60) -> dict:
     result = {"onsets": probe["onsets"], "latency_ms": _percentiles(probe["lat"]) if probe["lat"] else None,
               "arrival_ms": _percentiles(probe["arr"]) if probe["arr"] else None,
               "round_trip_ms": _percentiles(probe["rtt"]) if probe["rtt"] else None,
+              "stages_ms": {name: _percentiles([s[name] for s in probe["stages"]]) for name in STAGES} if probe["stages"] else None,
               "server_cpu_share": round(server_cpu, 3),
               "render_fps": round(1000.0 / float(frame_ms.mean()), 1) if frame_ms.size else None,
               "frame_ms_p95": round(float(np.percentile(frame_ms, 95)), 2) if frame_ms.size else None}

@@ -2,8 +2,10 @@
 
 One :class:`Stage` per server process holds the avatar, the expression, the clip
 being played and the live microphone state, and broadcasts a ~100-byte frame
-every 10 ms (or as soon as a microphone chunk has been analysed, to save
-latency). Each viewer has its own sender task. Parameter frames are state, not
+every 10 ms, and one as soon as each microphone chunk (a 128-sample render
+quantum of the page's AudioWorklet) has been analysed, to save latency: the
+mouth's opening follows every chunk, the model's shape every 10 ms hop (see
+:mod:`.live`). Each viewer has its own sender task. Parameter frames are state, not
 events: a viewer keeps only the newest one, so a slow page or network skips
 stale frames instead of working through a backlog of them (a queue of frames
 added its length to the latency); control messages (clips, avatar, errors) are
@@ -40,6 +42,7 @@ class Viewer:
         self.control: deque[str] = deque(maxlen=MAX_CONTROL)
         self.ready = asyncio.Event()
         self.live = None  # a LiveEngine while this viewer streams its microphone
+        self.chunks = 0   # microphone messages received (the page numbers them the same way)
 
     def offer(self, text: str) -> None:
         """Queue a control message (event loop thread only)."""
@@ -62,7 +65,7 @@ class Stage:
         self.viewers: set[Viewer] = set()
         self.clips: dict[str, tuple[bytes, object]] = {}
         self._clip = None            # (clip, start_monotonic, prosody)
-        self._live_shape = ("X", 0.0, 0.0, -1.0)  # shape, energy, pitch, monotonic time
+        self._live_shape = ("X", 0.0, 0.0, 0.0, -1.0)  # shape, energy, pitch, opening, monotonic time
         self._loop = None
         self._task = None
         self._t0 = time.monotonic()
@@ -103,8 +106,11 @@ class Stage:
         self._broadcast_threadsafe(json.dumps({"type": "mic", "on": bool(on)}))
 
     # -- the frame stream --
-    def current_frame(self, now: float) -> str:
-        shape, energy, pitch = "X", 0.0, 0.0
+    def current_frame(self, now: float, stamps: list | None = None) -> str:
+        """The parameter frame at ``now``. One sent because a microphone chunk was just analysed carries that
+        chunk's ``stamps`` ([chunk number, received, analysed], epoch ms; each viewer's sender appends when it
+        sent the frame), so the page can split its latency stage by stage."""
+        shape, energy, pitch, opening = "X", 0.0, 0.0, None
         if self._clip is not None:
             clip, start, prosody = self._clip
             k = int((now - start) * 100)
@@ -112,11 +118,13 @@ class Stage:
                 shape, (energy, pitch) = clip.shapes[k], prosody[k]
             elif k >= len(clip.shapes):
                 self._clip = None
-        live_shape, live_energy, live_pitch, at = self._live_shape
+        live_shape, live_energy, live_pitch, live_opening, at = self._live_shape
         if now - at < 0.25:
-            shape, energy, pitch = live_shape, live_energy, live_pitch
-        params = self.animator.frame(now - self._t0, shape, float(energy), float(pitch))
-        return json.dumps({"t": round(now - self._t0, 2), "s": shape, "p": pack(params)}, separators=(",", ":"))
+            shape, energy, pitch, opening = live_shape, live_energy, live_pitch, live_opening
+        params = self.animator.frame(now - self._t0, shape, float(energy), float(pitch), opening)
+        frame = {"a": stamps} if stamps else {}  # first, where the sender finds it
+        frame.update(t=round(now - self._t0, 2), s=shape, p=pack(params))
+        return json.dumps(frame, separators=(",", ":"))
 
     def _send_all(self, text: str) -> None:
         for viewer in list(self.viewers):
@@ -151,12 +159,13 @@ class Stage:
                 next_at = time.monotonic()
         self._task = None
 
-    def live_update(self, shape: str, energy: float, pitch: float) -> None:
-        """A microphone chunk was analysed: send a frame now rather than at the next tick."""
+    def live_update(self, engine, stamps: list) -> None:
+        """A microphone chunk was analysed by ``engine`` (a :class:`.live.LiveEngine`): send a parameter frame
+        now rather than at the next tick, with the newest shape and the opening of the newest audio."""
         now = time.monotonic()
-        self._live_shape = (shape, energy, pitch, now)
+        self._live_shape = (*engine.last, engine.opening, now)
         self._last_sent = now
-        self._send_frame(self.current_frame(now))
+        self._send_frame(self.current_frame(now, stamps))
 
     # -- one WebSocket connection --
     async def serve(self, websocket) -> None:
@@ -191,6 +200,8 @@ class Stage:
                     await viewer.websocket.send_text(viewer.control.popleft())
                 if viewer.frame is not None:
                     text, viewer.frame = viewer.frame, None
+                    if text.startswith('{"a":'):  # a live frame: its stamps get the time it left
+                        text = text.replace("]", f",{time.time() * 1000:.1f}]", 1)
                     await viewer.websocket.send_text(text)
         except Exception:  # noqa: BLE001 - the receive loop notices the disconnect and cleans up
             self.viewers.discard(viewer)
@@ -209,6 +220,10 @@ class Stage:
                 # The first engine imports torch and loads the model (seconds on a busy machine): build it in
                 # a worker thread so the other viewers' streams never stall meanwhile.
                 viewer.live = await asyncio.to_thread(LiveEngine, int(message.get("rate", 16000)))
+                viewer.chunks = 0
+                # The page holds its audio until now: chunks sent while the model loaded would queue up in
+                # front of every later one, a backlog the stream would then carry as latency.
+                viewer.offer(json.dumps({"type": "mic_ready"}))
             elif kind == "mic_off":
                 viewer.live = None
             else:
@@ -220,10 +235,13 @@ class Stage:
         if viewer.live is None:
             viewer.offer(json.dumps({"type": "error", "message": "send {\"type\": \"mic\", \"rate\": N} before audio"}))
             return
+        received = time.time() * 1000
+        viewer.chunks += 1
         try:
-            frames = viewer.live.push_pcm16(data)
-            if frames:  # only the newest hop's shape is worth a frame; earlier ones would be stale on arrival
-                self.live_update(*frames[-1])
+            # Every chunk, whole hop or not, moves the opening: send a frame for each (only the newest hop's
+            # shape is worth sending; earlier ones would be stale on arrival).
+            viewer.live.push_pcm16(data)
+            self.live_update(viewer.live, [viewer.chunks - 1, round(received, 1), round(time.time() * 1000, 1)])
         except BoyaError as error:
             viewer.offer(json.dumps({"type": "error", "message": str(error)}))
 

@@ -16,7 +16,10 @@ let audioCtx = null, ws = null, mic = null;
 let background = null, drawnBox = null, dirty = true;  // cached backdrop, last drawn avatar box, params changed
 const stats = {frames: 0, started: performance.now(), frameMs: []};
 window.anchorStats = stats;  // read by the latency / fps probes
-const probe = {onsets: [], waiting: null, latencies: [], arrivals: [], arrived: false, rtts: []};
+// Latency probe: speech onsets (worklet, page clock) and when the open mouth arrived and was drawn; ``stages``
+// splits each event with the server's stamps (epoch ms, same machine clock): waiting for the chunk holding the
+// onset to leave, chunks sent after it until the one that opened the mouth, upload, server, download, next frame.
+const probe = {onsets: [], waiting: null, latencies: [], arrivals: [], arrived: false, rtts: [], stages: [], onsetChunk: 0, stamps: null, open: null};
 window.anchorProbe = probe;
 
 function affine(m, n) {  // m then n applied first: both [a,b,c,d,e,f]
@@ -145,7 +148,9 @@ function frame(now) {
     applyClip();
     if (dirty) { draw(false); dirty = false; }
     if (probe.waiting !== null && params.MouthOpenY > 0.25) {
-      probe.latencies.push(now - probe.waiting); probe.waiting = null;
+      probe.latencies.push(now - probe.waiting);
+      if (probe.open) probe.stages.push(stages(probe.open, now));
+      probe.waiting = null;
     }
     stats.frames += 1;
     if (stats.last) stats.frameMs.push(now - stats.last);
@@ -155,6 +160,12 @@ function frame(now) {
   requestAnimationFrame(frame);
 }
 
+function stages(open, drawn) {  // open: {arrival, a: [chunk, received, analysed, sent]} of the first open-mouth frame
+  const epoch = (t) => performance.timeOrigin + t, sentAt = (k) => mic && mic.sentAt[k % mic.sentAt.length];
+  const [k, received, analysed, sent] = open.a, first = sentAt(probe.onsetChunk), last = sentAt(k);
+  return {chunk: first - probe.waiting, later_chunks: last - first, up: received - epoch(last), server: analysed - received,
+          send_queue: sent - analysed, down: epoch(open.arrival) - sent, to_frame: drawn - open.arrival, total: drawn - probe.waiting};
+}
 function ensureAudio(opts) {
   if (!audioCtx) audioCtx = new AudioContext(opts);
   if (audioCtx.state === "suspended") audioCtx.resume();
@@ -174,8 +185,8 @@ async function playClip(msg) {
 }
 
 const WORKLET = `
-class PcmUp extends AudioWorkletProcessor {  // sends each 10 ms hop (the model's step) as soon as it is complete
-  constructor() { super(); this.buf = new Int16Array(160); this.n = 0; this.quiet = 0; }
+class PcmUp extends AudioWorkletProcessor {  // sends the audio every 8 ms, one render quantum at 16 kHz, as soon as it is rendered
+  constructor() { super(); this.quiet = 0; this.size = Math.ceil(sampleRate * 0.008 / 128) * 128; this.pcm = new Int16Array(this.size); this.n = 0; }
   process(inputs) {
     const ch = inputs[0][0];
     if (!ch) return true;
@@ -183,8 +194,8 @@ class PcmUp extends AudioWorkletProcessor {  // sends each 10 ms hop (the model'
       const v = Math.max(-1, Math.min(1, ch[i]));
       if (Math.abs(v) > 0.02) { if (this.quiet > 3200) this.port.postMessage({onset: currentTime + i / sampleRate}); this.quiet = 0; }
       else this.quiet++;
-      this.buf[this.n++] = v * 32767;
-      if (this.n === this.buf.length) { this.port.postMessage(this.buf.buffer, [this.buf.buffer]); this.buf = new Int16Array(160); this.n = 0; }
+      this.pcm[this.n++] = v * 32767;
+      if (this.n === this.size) { this.port.postMessage(this.pcm.buffer, [this.pcm.buffer]); this.pcm = new Int16Array(this.size); this.n = 0; }
     }
     return true;
   }
@@ -198,16 +209,19 @@ async function startMic() {
   await ac.audioWorklet.addModule(URL.createObjectURL(new Blob([WORKLET], {type: "text/javascript"})));
   const node = new AudioWorkletNode(ac, "pcm-up");
   node.port.onmessage = (e) => {
-    if (e.data instanceof ArrayBuffer) { if (ws && ws.readyState === 1) ws.send(e.data); return; }
+    if (e.data instanceof ArrayBuffer) {
+      if (mic.ready && ws && ws.readyState === 1) { ws.send(e.data); mic.sentAt[mic.sent++ % mic.sentAt.length] = performance.now(); }
+      return;
+    }
     // When the worklet saw the onset, on the page clock: the context's clock now, less how far it has moved on
     // since that sample (not getOutputTimestamp, which maps to when the sample would reach the loudspeaker).
     const at = performance.now() - (ac.currentTime - e.data.onset) * 1000;
-    probe.onsets.push(at); probe.waiting = at; probe.arrived = false;
+    probe.onsets.push(at); probe.waiting = at; probe.arrived = false; probe.open = null; probe.onsetChunk = mic.sent;
   };
   const source = ac.createMediaStreamSource(stream);
   source.connect(node);
   const ping = setInterval(() => { if (ws && ws.readyState === 1) ws.send(JSON.stringify({type: "ping", t: performance.now()})); }, 250);
-  mic = {stream, node, source, ping};
+  mic = {stream, node, source, ping, ready: false, sent: 0, sentAt: new Array(512)};  // ready: the server's engine is loaded
   ws.send(JSON.stringify({type: "mic", rate: ac.sampleRate}));
   status.textContent = "mic on (" + ac.sampleRate + " Hz)";
 }
@@ -228,8 +242,11 @@ function connect() {
     const msg = JSON.parse(e.data);
     if (msg.p) {
       names.forEach((n, i) => { params[n] = msg.p[i]; }); lastShape = msg.s; dirty = true;
+      if (msg.a) probe.stamps = msg.a;
       if (probe.waiting !== null && !probe.arrived && params.MouthOpenY > 0.25) {  // open mouth received, not yet drawn
-        probe.arrivals.push(performance.now() - probe.waiting); probe.arrived = true;
+        const arrival = performance.now();
+        probe.arrivals.push(arrival - probe.waiting); probe.arrived = true;
+        if (probe.stamps) probe.open = {arrival, a: probe.stamps};
       }
       return;
     }
@@ -238,6 +255,7 @@ function connect() {
       if (q.get("automic") === "1" && msg.type === "hello") startMic().catch((err) => { status.textContent = "mic: " + err; });
     } else if (msg.type === "clip") playClip(msg);
     else if (msg.type === "mic" && q.get("mic") === "1") (msg.on ? startMic() : Promise.resolve(stopMic())).catch((err) => { status.textContent = "mic: " + err; });
+    else if (msg.type === "mic_ready" && mic) mic.ready = true;
     else if (msg.type === "pong") probe.rtts.push(performance.now() - msg.t);
     else if (msg.type === "error") status.textContent = msg.message;
   };
