@@ -166,6 +166,7 @@ def train(config, n_clips: int = 120, n_eval: int = 2) -> Path:
     import torch
     from boya.runtime import Trainer
     from peft import LoraConfig, get_peft_model
+    from transformers import WhisperForConditionalGeneration, WhisperProcessor
 
     from . import RADIOLOGY_PROMPT
     from .embedded import cache_root, embedded_model_dir
@@ -183,19 +184,21 @@ def train(config, n_clips: int = 120, n_eval: int = 2) -> Path:
     evals = eval_clips(n_eval, config.seed + 1, cache)
     before = held_out_wer(base, evals)
     print(json.dumps({"held_out_wer_base": before}), flush=True)
-    states = encode(base.model, base.processor, clips)
-    rows = token_rows(base.processor, [text for text, _ in clips], RADIOLOGY_PROMPT)
-    pad = base.processor.tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    # training runs on transformers' model (peft wraps it); transcribing runs on ours (.whisper_model)
+    whisper = WhisperForConditionalGeneration.from_pretrained(base.source, local_files_only=True)
+    processor = WhisperProcessor.from_pretrained(base.source, local_files_only=True)
+    states = encode(whisper, processor, clips)
+    rows = token_rows(processor, [text for text, _ in clips], RADIOLOGY_PROMPT)
+    pad = processor.tokenizer.convert_tokens_to_ids("<|endoftext|>")
     order = sorted(range(len(rows)), key=lambda i: len(rows[i][0]))  # similar lengths together: less padding
     data = batches([states[i] for i in order], [rows[i] for i in order], batch_size, pad)
-    model = get_peft_model(base.model, LoraConfig(**LORA))
+    model = get_peft_model(whisper, LoraConfig(**LORA))
     trainer = Trainer(model, config, loss_fn=loss_fn)
     metrics = trainer.fit(data)
     out = Path(config.out_dir) / "asr-adapter"
     trainer.model.peft_config["default"].base_model_name_or_path = embedded_model_dir().name  # not this machine's path
     trainer.model.save_pretrained(out)
-    base.model = trainer.model.eval()
-    after = held_out_wer(base, evals)
+    after = held_out_wer(WhisperTranscriber(adapter=out), evals)  # the adapter merged, as the app will use it
     recipe = {"recipe": RECIPE, "seed": config.seed, "max_steps": config.max_steps, "lr": config.lr, "lr_schedule": config.lr_schedule,
               "batch_size": batch_size, "clips": len(clips), "lora": LORA, "base": embedded_model_dir().name,
               "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),

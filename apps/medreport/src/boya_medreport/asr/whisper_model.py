@@ -1,0 +1,253 @@
+"""Our own Whisper in plain torch: loads a transformers-format checkpoint without importing transformers.
+
+Importing ``transformers``' Whisper costs ~9 s of CPU, more than the whole warm pipeline; the
+network itself is small. This module is that network, with transformers' parameter names
+(``model.decoder.layers.0.self_attn.q_proj`` ...), so a checkpoint's ``model.safetensors``
+loads as is and the LoRA merge of :mod:`.whisper` finds its layers:
+
+- encoder: two GELU convolutions (the second halves time: 3000 frames -> 1500), plus
+  sinusoidal positions, then pre-LayerNorm self-attention + MLP blocks and a final LayerNorm;
+- decoder: token + learned position embeddings, pre-LayerNorm blocks of causal self-attention,
+  cross-attention over the encoder states and MLP, a final LayerNorm, and the output
+  projection tied to the token embedding.
+
+Only the decoder step with caches is here (:meth:`Whisper.decode`); the greedy loop and the
+fast output projection are :mod:`.whisper_decode`. Weights load from safetensors only: a
+``pytorch_model.bin`` is a pickle, which we never load.
+"""
+
+import json
+import math
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from boya.errors import BoyaError
+from torch import nn
+
+WEIGHTS = "model.safetensors"
+# transformers' WhisperConfig defaults (tiny), for keys a saved config.json leaves out
+CONFIG_DEFAULTS = {
+    "vocab_size": 51865, "num_mel_bins": 80, "d_model": 384, "encoder_layers": 4, "decoder_layers": 4,
+    "encoder_attention_heads": 6, "decoder_attention_heads": 6, "encoder_ffn_dim": 1536,
+    "decoder_ffn_dim": 1536, "max_source_positions": 1500, "max_target_positions": 448, "scale_embedding": False,
+}  # fmt: skip
+
+
+class Linear(nn.Linear):
+    """A linear layer left uninitialised: its weights are loaded next (random init of Whisper cost ~0.5 s)."""
+
+    def reset_parameters(self):
+        pass
+
+
+class Conv1d(nn.Conv1d):
+    """A convolution left uninitialised, as :class:`Linear`."""
+
+    def reset_parameters(self):
+        pass
+
+
+class Attention(nn.Module):
+    """Multi-head attention with Whisper's projections (the key projection has no bias)."""
+
+    def __init__(self, d_model: int, heads: int):
+        super().__init__()
+        self.heads, self.head_dim = heads, d_model // heads
+        self.q_proj = Linear(d_model, d_model)
+        self.k_proj = Linear(d_model, d_model, bias=False)
+        self.v_proj = Linear(d_model, d_model)
+        self.out_proj = Linear(d_model, d_model)
+
+    def split(self, x):
+        """``(B, T, d_model)`` -> ``(B, heads, T, head_dim)``."""
+        return x.unflatten(-1, (self.heads, self.head_dim)).transpose(1, 2)
+
+    def keys_values(self, x):
+        return self.split(self.k_proj(x)), self.split(self.v_proj(x))
+
+    def attend(self, x, keys, values, causal: bool = False):
+        out = F.scaled_dot_product_attention(self.split(self.q_proj(x)), keys, values, is_causal=causal)
+        return self.out_proj(out.transpose(1, 2).flatten(2))
+
+
+class EncoderLayer(nn.Module):
+    def __init__(self, d_model: int, heads: int, ffn: int):
+        super().__init__()
+        self.self_attn = Attention(d_model, heads)
+        self.self_attn_layer_norm = nn.LayerNorm(d_model)
+        self.fc1, self.fc2 = Linear(d_model, ffn), Linear(ffn, d_model)
+        self.final_layer_norm = nn.LayerNorm(d_model)
+
+    def forward(self, x):
+        h = self.self_attn_layer_norm(x)
+        x = x + self.self_attn.attend(h, *self.self_attn.keys_values(h))
+        return x + self.fc2(F.gelu(self.fc1(self.final_layer_norm(x))))
+
+
+class DecoderLayer(EncoderLayer):
+    def __init__(self, d_model: int, heads: int, ffn: int):
+        super().__init__(d_model, heads, ffn)
+        self.encoder_attn = Attention(d_model, heads)
+        self.encoder_attn_layer_norm = nn.LayerNorm(d_model)
+
+    def step(self, x, self_cache, cross, offset: int):
+        """``x`` holds the tokens at ``offset``...; their keys/values are written into ``self_cache`` first."""
+        length = offset + x.shape[1]
+        h = self.self_attn_layer_norm(x)
+        keys, values = self.self_attn.keys_values(h)
+        self_cache[0, :, :, offset:length] = keys
+        self_cache[1, :, :, offset:length] = values
+        # a prefill (offset 0) is causal; one new token may see every cached one
+        x = x + self.self_attn.attend(
+            h, self_cache[0, :, :, :length], self_cache[1, :, :, :length], causal=offset == 0 and length > 1
+        )
+        x = x + self.encoder_attn.attend(self.encoder_attn_layer_norm(x), *cross)
+        return x + self.fc2(F.gelu(self.fc1(self.final_layer_norm(x))))
+
+
+class Encoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d_model = c["d_model"]
+        self.conv1 = Conv1d(c["num_mel_bins"], d_model, kernel_size=3, padding=1)
+        self.conv2 = Conv1d(d_model, d_model, kernel_size=3, stride=2, padding=1)
+        self.embed_positions = _embedding(c["max_source_positions"], d_model)  # sinusoids, see load_whisper
+        self.layers = nn.ModuleList(
+            EncoderLayer(d_model, c["encoder_attention_heads"], c["encoder_ffn_dim"])
+            for _ in range(c["encoder_layers"])
+        )
+        self.layer_norm = nn.LayerNorm(d_model)
+
+    def forward(self, features):
+        x = F.gelu(self.conv2(F.gelu(self.conv1(features)))).transpose(1, 2)
+        x = x + self.embed_positions.weight[: x.shape[1]]
+        for layer in self.layers:
+            x = layer(x)
+        return self.layer_norm(x)
+
+
+class Decoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d_model = c["d_model"]
+        self.embed_scale = math.sqrt(d_model) if c.get("scale_embedding") else 1.0
+        self.embed_tokens = _embedding(c["vocab_size"], d_model)
+        self.embed_positions = _embedding(c["max_target_positions"], d_model)
+        self.layers = nn.ModuleList(
+            DecoderLayer(d_model, c["decoder_attention_heads"], c["decoder_ffn_dim"])
+            for _ in range(c["decoder_layers"])
+        )
+        self.layer_norm = nn.LayerNorm(d_model)
+
+
+class Whisper(nn.Module):
+    """The encoder-decoder; parameters named as in transformers' ``WhisperForConditionalGeneration``."""
+
+    def __init__(self, config: dict):
+        super().__init__()
+        self.config = config
+        self.model = nn.Module()
+        self.model.encoder, self.model.decoder = Encoder(config), Decoder(config)
+
+    @property
+    def max_target_positions(self) -> int:
+        return self.config["max_target_positions"]
+
+    def encode(self, features):
+        """Encoder states ``(1, 1500, d_model)`` of log-mel ``features`` ``(1, mels, 3000)``."""
+        return self.model.encoder(features)
+
+    def cross_keys_values(self, states) -> list:
+        """Each decoder layer's cross-attention keys and values: computed once per 30 s window."""
+        return [layer.encoder_attn.keys_values(states) for layer in self.model.decoder.layers]
+
+    def new_cache(self):
+        """Self-attention keys/values for a whole decoder context, allocated once per window."""
+        decoder, c = self.model.decoder, self.config
+        heads = c["decoder_attention_heads"]
+        shape = (len(decoder.layers), 2, 1, heads, c["max_target_positions"], c["d_model"] // heads)
+        return torch.empty(shape)
+
+    def decode(self, tokens, cache, cross, offset: int):
+        """Final hidden states ``(1, T, d_model)`` of ``tokens`` ``(1, T)`` at positions ``offset``..."""
+        decoder = self.model.decoder
+        positions = decoder.embed_positions.weight[offset : offset + tokens.shape[1]]
+        x = decoder.embed_tokens(tokens) * decoder.embed_scale + positions
+        for i, layer in enumerate(decoder.layers):
+            x = layer.step(x, cache[i], cross[i], offset)
+        return decoder.layer_norm(x)
+
+    def logits(self, hidden):
+        """Full fp32 logits (the output projection is the token embedding)."""
+        return hidden @ self.model.decoder.embed_tokens.weight.T
+
+
+def _embedding(rows: int, dim: int) -> nn.Embedding:
+    """An embedding left uninitialised, as :class:`Linear` (randomly filling the vocabulary's costs ~0.2 s)."""
+    return nn.Embedding(rows, dim, _weight=torch.empty(rows, dim))
+
+
+def sinusoids(length: int, channels: int) -> torch.Tensor:
+    """Whisper's encoder positions: sines then cosines at geometric timescales from 1 to 10000."""
+    increment = math.log(10000) / (channels // 2 - 1)
+    inv_timescales = torch.exp(-increment * torch.arange(channels // 2))
+    scaled = torch.arange(length)[:, None] * inv_timescales[None, :]
+    return torch.cat([scaled.sin(), scaled.cos()], dim=1)
+
+
+def load_whisper(directory: Path) -> Whisper:
+    """A transformers-format Whisper directory (``config.json`` + ``model.safetensors``) as our module."""
+    from safetensors.torch import load_file
+
+    directory = Path(directory)
+    weights = directory / WEIGHTS
+    if not weights.is_file():
+        if (directory / "pytorch_model.bin").is_file():
+            raise BoyaError(
+                f"{directory} holds only pytorch_model.bin, a pickle we never load; convert it to safetensors "
+                f"(transformers: from_pretrained(...).save_pretrained(dir, safe_serialization=True))"
+            )
+        raise BoyaError(
+            f"cannot load Whisper model {str(directory)!r}: no {WEIGHTS} in it (a Whisper directory holds config.json, {WEIGHTS}, tokenizer.json)"
+        )
+    config = read_config(directory)
+    model = Whisper(config)
+    state = {k: v.float() for k, v in load_file(str(weights)).items()}
+    # transformers saves the encoder's fixed sinusoidal positions; a checkpoint without them gets them here
+    state.setdefault(
+        "model.encoder.embed_positions.weight", sinusoids(config["max_source_positions"], config["d_model"])
+    )
+    tied = state.pop("proj_out.weight", None)
+    if tied is not None and not torch.equal(tied, state.get("model.decoder.embed_tokens.weight", tied)):
+        raise BoyaError(
+            f"{weights}: the output projection is not tied to the token embedding, as Whisper's is"
+        )
+    try:
+        result = model.load_state_dict(state, strict=False, assign=True)  # no copies
+    except RuntimeError as e:  # shapes that disagree with config.json
+        message = str(e).split("\n\t")[1] if "\n\t" in str(e) else str(e)
+        raise BoyaError(f"{weights} does not fit its config.json: {message[:300]}") from None
+    missing = list(result.missing_keys)
+    if missing or result.unexpected_keys:
+        raise BoyaError(
+            f"{weights} does not fit its config.json: {len(missing)} missing / {len(result.unexpected_keys)} "
+            f"unexpected weights, e.g. {(missing + list(result.unexpected_keys))[:3]}"
+        )
+    return model.eval().requires_grad_(False)
+
+
+def read_config(directory: Path) -> dict:
+    try:
+        config = json.loads((directory / "config.json").read_text())
+    except (OSError, ValueError) as e:
+        raise BoyaError(
+            f"cannot load Whisper model {str(directory)!r}: no readable config.json ({e})"
+        ) from None
+    if config.get("model_type") != "whisper":
+        raise BoyaError(
+            f"cannot load Whisper model {str(directory)!r}: config.json has model_type {config.get('model_type')!r}"
+        )
+    if config.get("activation_function", "gelu") != "gelu":
+        raise BoyaError(f"{directory}: activation {config['activation_function']!r} is not Whisper's gelu")
+    return {**CONFIG_DEFAULTS, **config}
