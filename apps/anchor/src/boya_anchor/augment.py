@@ -4,6 +4,12 @@ A model that only ever heard clean synthesizers fails on real voices, so trainin
 audio gets random gain, tempo, room reverb, band-limiting (telephone 300-3400 Hz
 at 8 kHz, or a cheap-mic low-pass), mu-law companding and background noise.
 Tempo changes return the time factor so phone times can follow.
+
+A voice the model never heard differs mostly in vocal-tract length (formant
+positions) and pitch: the speed change (resampling, which shifts formants, pitch
+and tempo together) and :func:`speaker_warp` (a frequency warp applied to the
+mel filters, :func:`.features.mel_filterbank`) turn each training speaker,
+synthetic or human, into many.
 """
 
 import numpy as np
@@ -24,7 +30,7 @@ def reverb(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def band_limit(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    if rng.random() < 0.7:  # telephone: 8 kHz, 300-3400 Hz, mu-law
+    if rng.random() < 0.55:  # telephone: 8 kHz, 300-3400 Hz, mu-law
         low = resample_poly(x, 1, 2)
         low = sosfilt(butter(4, [300, 3400], "bandpass", fs=8000, output="sos"), low)
         mu = 255.0
@@ -49,8 +55,8 @@ def noise(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def augment(x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float]:
     """A randomly degraded copy of ``x`` (16 kHz) and the factor its duration was scaled by."""
     factor = 1.0
-    if rng.random() < 0.5:
-        up = int(rng.integers(90, 111))
+    if rng.random() < 0.6:
+        up = int(rng.integers(85, 116))
         x = resample_poly(x, up, 100)
         factor = up / 100
     if rng.random() < 0.5:
@@ -61,3 +67,8 @@ def augment(x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float]
         x = noise(x, rng)
     x = x * 10 ** (rng.uniform(-25, 6) / 20)
     return np.clip(x, -1, 1).astype(np.float32), factor
+
+
+def speaker_warp(rng: np.random.Generator) -> float:
+    """A vocal-tract-length perturbation factor for :func:`.features.log_mel`: 1 a fifth of the time, else 0.84-1.18."""
+    return 1.0 if rng.random() < 0.2 else float(np.exp(rng.uniform(np.log(0.84), np.log(1.18))))

@@ -95,7 +95,7 @@ def train_command(out_dir, max_steps, lr, seed, tiny, corpus, init, sentences, i
 @anchor.command(name="eval")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--model", "model_path", type=click.Path(dir_okay=False))
-@click.option("--human/--no-human", default=True, help="Also score Asterisk's recorded human prompts (forced-aligned).")
+@click.option("--human/--no-human", default=True, help="Also score recorded human speech (forced-aligned): Asterisk's held-out prompts and the unseen speakers in data/speakers.")
 @click.option("--sentences", default=20, show_default=True, type=click.IntRange(1, 40), help="Held-out sentences per held-out voice.")
 @click.option("--human-clips", default=40, show_default=True, type=click.IntRange(1, 55),
               help="Held-out Asterisk prompts to score (the first 55 are held out; about 40 of them align).")

@@ -86,7 +86,7 @@ def flite_all(texts: list[str], voice: str, rng: random.Random) -> list[Utteranc
     return out
 
 
-def human_training_items(rng: np.random.Generator, copies: int = 2) -> list[dict]:
+def human_training_items(rng: np.random.Generator, copies: int = 3) -> list[dict]:
     """Features and labels of the training part of Asterisk's prompts: one plain copy, the others degraded."""
     from .asterisk import aligned, training_prompts
 
@@ -109,11 +109,13 @@ def frame_labels(phones, n: int, factor: float = 1.0) -> dict[str, np.ndarray]:
 
 
 def featurize(utterance: Utterance, rng: np.random.Generator | None = None) -> dict[str, np.ndarray]:
-    """Log-mel features and labels of one utterance, degraded by :func:`.augment.augment` when ``rng`` is given."""
-    samples, factor = utterance.samples, 1.0
+    """Log-mel features and labels of one utterance; with ``rng``, degraded by :func:`.augment.augment` and
+    spoken by a perturbed vocal tract (:func:`.augment.speaker_warp`)."""
+    samples, factor, warp = utterance.samples, 1.0, 1.0
     if rng is not None:
-        from .augment import augment
+        from .augment import augment, speaker_warp
 
         samples, factor = augment(samples, rng)
-    mel = log_mel(samples)
+        warp = speaker_warp(rng)
+    mel = log_mel(samples, warp)
     return {"mel": mel, **frame_labels(utterance.phones, len(mel), factor)}

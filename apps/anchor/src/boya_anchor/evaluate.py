@@ -5,7 +5,10 @@ the same clips: an amplitude-only mouth, and a Rhubarb-style pipeline
 (PocketSphinx all-phone recognition + Rhubarb's shape rules; the Rhubarb binary
 itself is not installed here). Human speech: the held-out part of Asterisk's
 recorded English prompts (Debian ``asterisk-core-sounds-en-wav``, 8 kHz telephone
-quality; :mod:`.asterisk`) with phones from forced alignment. ``out_dir`` also writes truth.json and per-clip Rhubarb JSON in
+quality; :mod:`.asterisk`) with phones from forced alignment. Those are one speaker whose other prompts
+are in the training data, so speaker independence is measured separately on real
+recordings of speakers never heard in training (:mod:`.speakers`, ``human_multi_speaker``,
+scored per speaker). ``out_dir`` also writes truth.json and per-clip Rhubarb JSON in
 the layout ``shared/tools/lipscore.py`` reads.
 """
 
@@ -57,6 +60,14 @@ def human_clips(limit: int) -> list[dict]:
             for c in aligned(held_out_prompts(), limit)]
 
 
+def multi_speaker_clips() -> list[dict]:
+    """The unseen speakers' recordings (:mod:`.speakers`), forced-aligned, grouped by speaker; failures skipped."""
+    from .speakers import aligned_speaker_clips
+
+    return [{"clip": f"{c['name']}.wav", "group": c["speaker"], "samples": c["samples"], "phones": c["phones"]}
+            for c in aligned_speaker_clips()]
+
+
 def _score(methods: dict, clips: list[dict], out_dir: Path | None) -> dict:
     results = {name: {"set": [], "closed": []} for name in methods}
     lag_sums = np.zeros(len(LAGS))
@@ -94,6 +105,7 @@ def evaluate(model_path: str | None = None, human: bool = True, n_sentences: int
     groups = {"held_out_voices": synthetic_clips(n_sentences)}
     if human:
         groups["human_speech"] = human_clips(human_limit)
+        groups["human_multi_speaker"] = multi_speaker_clips()
     for key, clips in groups.items():
         target = None
         if out is not None:
@@ -102,7 +114,8 @@ def evaluate(model_path: str | None = None, human: bool = True, n_sentences: int
             truth = [{"clip": c["clip"], "phones": [[a, b, p] for a, b, p in c["phones"]]} for c in clips]
             (target / "truth.json").write_text(json.dumps(truth))
         report[key] = _score(methods, clips, target) if clips else {"clips": 0, "note": "no clips (missing data or aligner)"}
-    report["telephone_note"] = "human prompts are 8 kHz telephone recordings resampled to 16 kHz"
+    report["telephone_note"] = ("human_speech: one speaker's 8 kHz telephone prompts resampled to 16 kHz; human_multi_speaker: "
+                                "16 kHz recordings of three speakers never used in training (PocketSphinx test data)")
     return report
 
 
