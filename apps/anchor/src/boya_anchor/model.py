@@ -12,6 +12,7 @@ With ``cmn_prior`` > 0, each band also has its running mean so far subtracted
 level, and this removes the shift without looking ahead.
 """
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -76,8 +77,6 @@ class FrameStepper:
         def arr(t):
             return t.detach().cpu().numpy().astype("float32")
 
-        import numpy as np
-
         self.lookahead = model.lookahead
         self.cmn_prior = model.cmn_prior
         self.mean, self.inv_std = arr(model.mean), 1.0 / arr(model.std)
@@ -98,8 +97,6 @@ class FrameStepper:
 
     def step(self, mel_row):
         """One log-mel row (80,) → (shape logits (9,), VAD logit)."""
-        import numpy as np
-
         x = (mel_row - self.mean) * self.inv_std
         if self.cmn_prior:
             self.band_sum += x
@@ -114,9 +111,14 @@ class FrameStepper:
         y2 = np.maximum(self.w2 @ self.hist2 + self.b2, 0.0)
         gi = self.w_ih @ y2 + self.b_ih
         gh = self.w_hh @ self.h + self.b_hh
-        r = 1.0 / (1.0 + np.exp(-(gi[:hidden] + gh[:hidden])))
-        z = 1.0 / (1.0 + np.exp(-(gi[hidden:2 * hidden] + gh[hidden:2 * hidden])))
+        r = _sigmoid(gi[:hidden] + gh[:hidden])
+        z = _sigmoid(gi[hidden:2 * hidden] + gh[hidden:2 * hidden])
         n = np.tanh(gi[2 * hidden:] + r * gh[2 * hidden:])
         self.h = (1.0 - z) * n + z * self.h
         out = self.w_out @ self.h + self.b_out
         return out[:-1], float(out[-1])
+
+
+def _sigmoid(x):
+    """The logistic function of a NumPy array through tanh: 1 / (1 + exp(-x)) without overflow warnings for large |x|."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
