@@ -104,8 +104,6 @@ def merge_lora(model, adapter_dir: Path) -> int:
     Merging by hand keeps peft (and its imports) out of the app's load path. Returns the
     number of merged layers; an adapter that names layers the model lacks is refused.
     """
-    import json
-
     import torch
     from safetensors.torch import load_file
 
