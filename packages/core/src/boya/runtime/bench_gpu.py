@@ -40,8 +40,8 @@ def run(steps: int = 30, warmup: int = 5, batch_size: int = 16, block_size: int 
     config = GPTConfig(vocab_size=50304, block_size=block_size, n_layer=n_layer, n_head=n_head, n_embd=n_embd)
     chunks = byte_chunks(sample_text(), block_size)
     total = warmup + steps
-    batches = [{"input_ids": chunks[(i * batch_size + j) % len(chunks)], "labels": chunks[(i * batch_size + j) % len(chunks)]}
-               for i in range(total) for j in range(batch_size)]
+    rows = [chunks[k % len(chunks)] for k in range(total * batch_size)]  # examples; the trainer batches them
+    batches = [{"input_ids": row, "labels": row} for row in rows]
     torch.manual_seed(0)
     initial = GPT(config).state_dict()
     params = sum(v.numel() for v in initial.values())
