@@ -18,3 +18,10 @@ def test_gold_sizes_are_said_in_the_dictation():
 def test_patient_headings_keep_their_cue_for_the_header_patterns():
     text = "Patient name: Noah Okafor. MRN: 2275730528. Date of birth: 16-Jun-1962. Sex: female. Exam: CT of the head. Findings: No hemorrhage."
     assert prepare(text)["patient"] == {"name": "Noah Okafor", "mrn": "2275730528", "birth_date": "1962-06-16", "sex": "female"}
+
+
+def test_abbreviated_names_are_dictated_in_full():
+    # "St. Clair" is said "Saint Clair": "St period Clair" would end a sentence in the middle of a name
+    spoken = dictations.speak(random.Random(0), "This is Emeka St. Clair, female.")
+    assert spoken == "This is Emeka Saint Clair comma female period"
+    assert prepare(spoken)["patient"]["name"] == "Emeka St. Clair"

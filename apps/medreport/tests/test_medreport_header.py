@@ -15,6 +15,8 @@ from boya_medreport import header, sections
     ("Patient Ana Costa, a 45-year-old women, MRN 402991.",  # Whisper's usual hearing of "woman"
      {"name": "Ana Costa", "mrn": "402991", "birth_date": None, "sex": "female"}),
     ("Patient Li Wei, 60-year-old men, MRN 77.", {"name": "Li Wei", "mrn": "77", "birth_date": None, "sex": "male"}),
+    # the surname written "St. Clair" is dictated "Saint Clair"
+    ("Patient is Paloma Saint Clair, a male patient, MRN 3765.", {"name": "Paloma St. Clair", "mrn": "3765", "birth_date": None, "sex": "male"}),
 ])
 def test_patient_fields(text, expected):
     assert header.patient_fields(text) == expected
@@ -26,6 +28,19 @@ def test_patient_fields(text, expected):
     ("CT of the chest with and without contrast", ("CT", "chest", None, True)),
     ("duplex ultrasound of the bilateral lower extremity veins", ("US", "lower extremity veins", "bilateral", None)),
     ("chest x-ray.", ("XR", "chest", None, None)),
+    # modality words as the recogniser garbles them, and "noncontrast" heard as "on contrast"
+    ("C-8-C scan head without contrast", ("CT", "head", None, False)),
+    ("C80 scan of the thorax on contrast", ("CT", "chest", None, False)),
+    ("CT of the abdomen none contrast", ("CT", "abdomen", None, False)),
+    ("This is a C-A-T scan cervical spine", ("CT", "cervical spine", None, None)),
+    ("MRQS cervical spine", ("MR", "cervical spine", None, None)),
+    ("x-rayest of the chest", ("XR", "chest", None, None)),
+    ("This is NX-Rays right wrist", ("XR", "wrist", "right", None)),
+    ("the cinematography left leg veins", ("US", "lower extremity veins", "left", None)),
+    ("Synography left leg veins", ("US", "lower extremity veins", "left", None)),
+    ("angiography of the chest", (None, "chest", None, None)),
+    ("Patient Ana Costa, MRN 402991, born June 4, 1959", (None, None, None, None)),
+    ("CT of the dominant pelvis without IV contrast", ("CT", "abdomen and pelvis", None, False)),
 ])
 def test_exam_fields(text, expected):
     fields = header.exam_fields(text)
@@ -41,3 +56,11 @@ def test_sections_in_any_order_and_narrative_cues():
 
 def test_sentences_keep_decimals_and_abbreviations():
     assert sections.sentences("A 1.2 cm nodule. Seen by Dr. Smith today. 2. No effusion.") == ["A 1.2 cm nodule.", "Seen by Dr. Smith today.", "No effusion."]
+
+
+def test_exam_sentence_behind_a_misheard_heading():
+    # "Procedure:" heard as "Proceed to:" still opens the exam, before any heading the sections know
+    labelled = sections.split_sections("This is Ana Costa, male, MRN 123. Proceed to: X-rays right shoulder. Findings, no fracture.")
+    assert ("exam", "Proceed to: X-rays right shoulder.") in labelled
+    assert sections.classify("Proceed direct: Sonography of the right lower extremity venous.", True) == "exam"
+    assert header.patient_fields("Ana Costa, male, born under December 19, 1965.")["birth_date"] == "1965-12-19"

@@ -24,6 +24,8 @@ def _read(sentence):
      {"pleural effusion": "present", "atelectasis": "possible"}),
     # pseudo-negation
     ("No change in the small right pleural effusion.", {"pleural effusion": "present"}),
+    ("No longer increasing pulmonary edema.", {"pulmonary edema": "present"}),
+    ("No longer increase in subtle interstitial pulmonary edema.", {"pulmonary edema": "present"}),  # as Whisper hears it
     # implicit normals are not cardiomegaly; a stated enlargement is
     ("The heart size remains borderline, at the upper limit of normal.", {}),
     ("Normal heart size and pulmonary vascularity.", {}),
@@ -51,3 +53,9 @@ def test_model_keeps_its_location_but_the_lexicon_decides_negation():
     report = extract("Exam: chest x-ray. Findings: There is no left pleural effusion.", _Inventing())
     assert [(f["observation"], f["present"], f["location"]) for f in report["findings"]] == [
         ("pleural effusion", False, "left pleural space")]
+
+
+def test_plural_spellings_match_their_singular():
+    # "dilated ventricles" is the spelling; Whisper often drops the plural ("dilated ventricle sp")
+    assert lexicon.mentions("No sign of dilated ventricle.", "head") == [
+        {"observation": "hydrocephalus", "status": "absent", "location": None, "size": None}]

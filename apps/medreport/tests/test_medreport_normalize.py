@@ -40,6 +40,7 @@ from boya_medreport.normalize import normalize
         ("twenty-four millimeters", "24 mm"),
         ("a 12mm module and a 1.5cm mass", "A 12 mm module and a 1.5 cm mass"),
         ("three hundred and twelve", "312"),
+        ("three point one x1 point three x1 point two centimeter", "3.1 x 1.3 x 1.2 cm"),  # Whisper's "x one"
         ("two nodules", "Two nodules"),
         # dates
         ("born march third nineteen eighty four", "Born March 3, 1984"),
@@ -48,6 +49,14 @@ from boya_medreport.normalize import normalize
         ("born May 8, 1984.", "Born May 8, 1984."),
         ("born october nine nineteen oh five", "Born October 9, 1905"),
         ("compared with twenty twenty four", "Compared with 2024"),
+        # a year half heard after a month and day: "-teen" as "-ty", or the decade's "-ty" dropped
+        ("born April fourteen ninety eighty two comma", "Born April 14, 1982,"),
+        ("born October twenty eighth comma nineteen four eight comma MRN", "Born October 28, 1948, MRN"),
+        ("born October 28, 19 4 8", "Born October 28, 1948"),
+        ("born the third of August 19 84 comma", "Born August 3, 1984,"),
+        ("born October twentyest comma two thousand eight", "Born October 20, 2008"),
+        ("date of birth March thirdth comma nineteen seventy seven", "Date of birth March 30, 1977"),
+        ("ninety eighty two patients", "90 82 patients"),  # only where a date is due
         # record numbers
         ("M R N one two three four five six", "MRN 123456"),
         ("MRN 1-2-3-4-5-6, date of birth", "MRN 123456, date of birth"),
@@ -58,6 +67,16 @@ from boya_medreport.normalize import normalize
         # vertebral levels
         ("disc herniation at C five C six", "Disc herniation at C5-C6"),
         ("stenosis at L5 S1 and L-4, L-5", "Stenosis at L5-S1 and L4-L5"),
+        ("herniation at L3L4 period", "Herniation at L3-L4."),
+        ("pulposus and l-5-S1 period", "Pulposus and L5-S1."),
+        # phrases the recogniser writes as other English, rewritten only where they have no other reading
+        ("Findings comma no two is a bulky adenopathy", "Findings, noted is a bulky adenopathy"),
+        ("No did is a fracture period", "Noted is a fracture."),
+        ("acute in fact in the left frontal lobe", "Acute infarct in the left frontal lobe"),
+        ("no sign of narrow no of the spinal canal", "No sign of narrowing of the spinal canal"),
+        ("narrow of the spinal canal; a narrow neck", "Narrowing of the spinal canal; a narrow neck"),
+        ("no two are alike, in fact, no did", "No two are alike, in fact, no did"),
+        ("Comminuted fracture colon non period", "Comminuted fracture: None."),
         # already written text passes through unchanged
         (
             "Exam: CT of the chest. Findings: 6 x 5 mm nodule at C5-C6.",

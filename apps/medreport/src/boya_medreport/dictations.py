@@ -590,10 +590,16 @@ def gold_finding(f: Finding) -> dict:
             "size_mm": size_mm(f["size"][2]) if f.get("size") else None, **({"certainty": "possible"} if f["status"] == "possible" else {})}
 
 
+_SAID_IN_FULL = {"St.": "Saint"}
+
+
 def speak(rng, text: str) -> str:
     """Dictate written text: punctuation as commands, some paragraph breaks; digits are left to :func:`spoken_digits`."""
     out = []
     for token in text.split(" "):
+        if token in _SAID_IN_FULL:  # "St. Clair" is said "Saint Clair", not "St period Clair"
+            out.append(_SAID_IN_FULL[token])
+            continue
         word = token
         tail = []
         while word and word[-1] in ".,;:":

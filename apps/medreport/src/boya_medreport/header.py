@@ -154,7 +154,9 @@ def patient_fields(text: str) -> dict:
         mrn = re.sub(r"\D", "", m.group(1)) or None
     birth_date = None
     for m in _DOB.finditer(text):
-        date = parse_date(text[m.end():])
+        # a word the recogniser put between the cue and the date ("born under December 19, 1965") is skipped
+        after = text[m.end():]
+        date = parse_date(after) or parse_date(re.sub(r"^\w{1,6}\s+", "", after))
         if date:
             birth_date = date.isoformat()
             break
@@ -174,7 +176,8 @@ def _name(text: str) -> str | None:
             if words and len(words[-1]) > 3:
                 words[-1] = words[-1].rstrip(".")
             if len(words) >= 2 and words[0].lower() not in _NOT_NAMES:
-                return " ".join(words)
+                # a dictated "Saint Clair" is the surname records write "St. Clair"
+                return " ".join("St." if w == "Saint" and i + 1 < len(words) else w for i, w in enumerate(words))
     return None
 
 
@@ -183,7 +186,9 @@ _EXTRA_MODALITY = {"CT": ["ct scan", "cat scan", "cta", "computed tomographic", 
                    "US": ["ultrasonography", "doppler", "sonographic"]}
 _EXTRA_BODY = {"head": ["cranial", "skull"], "chest": ["chest x ray", "lungs", "pulmonary", "cxr"], "lumbar spine": ["lumbar", "l spine"],
                "cervical spine": ["cervical", "c spine"], "lower extremity veins": ["venous", "leg veins", "lower extremity", "lower extremities"],
-               "abdomen and pelvis": ["abdomen/pelvis", "abd pelvis"]}
+               # "pelvis" alone: the vocabulary's one exam of the pelvis (also what is left of "abdomen and pelvis"
+               # when the recogniser garbles "abdomen": "CT of the dominant pelvis")
+               "abdomen and pelvis": ["abdomen/pelvis", "abd pelvis", "pelvis"]}
 
 
 def _phrases(mapping_a: dict, mapping_b: dict) -> list[tuple[str, str]]:
@@ -199,12 +204,33 @@ def exam_fields(text: str) -> dict:
     body_part = next((part for phrase, part in _phrases(vocab.body_parts(), _EXTRA_BODY) if f" {phrase} " in plain), None)
     if modality is None and body_part == "lower extremity veins" and " duplex " in plain:
         modality = "US"
+    if modality is None:
+        modality = _misheard_modality(text)
     laterality = None
     if m := re.search(r"\b(left|right|bilateral|both)\b", plain):
         laterality = "bilateral" if m.group(1) == "both" else m.group(1)
     contrast = None
     if re.search(r"\bwith and without (?:iv |intravenous )?contrast\b|\bwith (?:iv |intravenous |oral )?contrast\b|\bpost ?contrast\b|\bcontrast enhanced\b|\benhanced\b(?<!unenhanced)|\bcta\b", plain):
         contrast = True
-    if re.search(r"\bwithout (?:iv |intravenous )?contrast\b|\bnon ?contrast(?:ed)?\b|\bunenhanced\b|\bno contrast\b", plain) and not re.search(r"\bwith and without\b", plain):
+    # "on contrast", "none contrast": how the recogniser hears a dictated "noncontrast" ("MRI of the knee on contrast")
+    if re.search(r"\bwithout (?:iv |intravenous )?contrast\b|\bnon ?contrast(?:ed)?\b|\b(?:on|none) contrast\b|\bunenhanced\b|\bno contrast\b", plain) and not re.search(r"\bwith and without\b", plain):
         contrast = False
     return {"modality": modality, "body_part": body_part, "laterality": laterality, "contrast": contrast}
+
+
+# How Whisper writes modality words it does not quite catch: "CAT scan" as the letter C glued to what it heard of
+# "at" ("C-at scan", "C-A-T scan", "C80 scan", "C-8-C scan", "C-8E scan"); "MRI" run into the next word ("MRQS
+# cervical spine"); "x-rays" with a stray ending ("x-rayest"); "sonography" with another start ("synography",
+# "biography", "cinematography"; the other -ography modalities are said with their own first word: "computed
+# tomography").
+_MISHEARD_MODALITIES = [
+    ("CT", re.compile(r"\bc[-\s]?(?:a[-\s]?t|\d+[a-z]?(?:[-\s]?c)?)s?\s+scan\b", re.I)),
+    ("MR", re.compile(r"\bMR(?!N\b)[A-Z]+s?\b")),  # not "MRN"
+    ("XR", re.compile(r"\bn?x-?ray[a-z]*\b", re.I)),  # "NX-Rays": "an x-rays"
+    ("US", re.compile(r"\b(?!(?:radi|angi|mamm|tom|ven|arteri|myel)ography)[a-z]{2,8}ography\b", re.I)),
+]
+
+
+def _misheard_modality(text: str) -> str | None:
+    """The modality of an exam description whose modality word the recogniser garbled in a known way."""
+    return next((code for code, pattern in _MISHEARD_MODALITIES if pattern.search(text)), None)

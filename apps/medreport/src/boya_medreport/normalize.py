@@ -20,6 +20,8 @@ something, as style guides write them.
 
 import re
 
+from .respell import respell
+
 __all__ = ["normalize"]
 
 _ONES = {"zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}  # fmt: skip
@@ -89,6 +91,8 @@ def normalize(text: str) -> str:
     """Apply dictation commands and write numbers, dates, sizes and record numbers as a report does."""
     tokens = _split_number_hyphens(_TOKEN.findall(text.replace("\r\n", "\n")))
     tokens = _apply_commands(tokens)
+    tokens = _lone_non(tokens)
+    tokens = respell(_misheard_phrases(tokens))
     tokens = _headings(tokens)
     tokens = _merge_letters(tokens)
     tokens = _record_numbers(tokens)
@@ -109,11 +113,14 @@ def _is_number_word(token: str) -> bool:
 
 
 def _split_number_hyphens(tokens: list[str]) -> list[str]:
-    """ "twenty-four" → "twenty four", "12-by-9" → "12 by 9", "1-2-3" → "1 2 3", "12mm" → "12 mm"; "x-ray", "C5-C6" stay."""
+    """ "twenty-four" → "twenty four", "12-by-9" → "12 by 9", "1-2-3" → "1 2 3", "12mm" → "12 mm", "x1" → "x 1";
+    "x-ray", "C5-C6" stay."""
     out = []
     for token in tokens:
         parts = token.split("-")
         if glued := re.fullmatch(r"(\d+(?:\.\d+)?)(mm|cm)", token, flags=re.IGNORECASE):
+            out.extend(glued.groups())
+        elif glued := re.fullmatch(r"(x)(\d+)", token, flags=re.IGNORECASE):  # "x one" as Whisper writes it: "x1"
             out.extend(glued.groups())
         elif (
             len(parts) > 1
@@ -161,6 +168,43 @@ def _apply_commands(tokens: list[str]) -> list[str]:
             continue
         out.append(tokens[i])
         i += 1
+    return out
+
+
+def _lone_non(tokens: list[str]) -> list[str]:
+    """A "non" that ends a clause is a dictated "none" as the recogniser spells it ("Fracture: Non.")."""
+    return [
+        token[0] + "one" if _low(token) == "non" and (i + 1 == len(tokens) or tokens[i + 1] in _BOUNDARIES) else token
+        for i, token in enumerate(tokens)
+    ]
+
+
+# How the recogniser writes dictation phrases that it hears as other English: "Noted is a ..." as "No two is a"
+# or "No did is a" (which would read as a negation), "acute infarct" as "acute in fact", "narrowing of" as
+# "narrow of" or "narrow no of". Each is rewritten only in the word order that has no other reading ("no two are
+# alike", "in fact, the ..." stay).
+_MISHEARD_NOTED = ({"no"}, {"two", "did", "doubt"}, {"is"})
+_INFARCT_AFTER = {"acute", "subacute", "chronic", "old", "ischemic", "cerebral", "lacunar", "embolic", "cerebellar", "an"}
+
+
+def _misheard_phrases(tokens: list[str]) -> list[str]:
+    """ "No two is a" → "Noted is a", "acute in fact" → "acute infarct", "narrow no of" → "narrowing of"."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        low = [_low(t) for t in tokens[i : i + 3]]
+        if len(low) == 3 and all(word in options for word, options in zip(low, _MISHEARD_NOTED, strict=True)):
+            out += [tokens[i][0] + "oted", tokens[i + 2]]
+            i += 3
+        elif low[:2] == ["in", "fact"] and out and _low(out[-1]) in _INFARCT_AFTER:
+            out.append("infarct")
+            i += 2
+        elif low[:2] == ["narrow", "of"] or low == ["narrow", "no", "of"]:
+            out.append(tokens[i] + "ing")
+            i += 1 if low[1] == "of" else 2
+        else:
+            out.append(tokens[i])
+            i += 1
     return out
 
 
@@ -328,6 +372,25 @@ def _year(tokens: list[str], i: int) -> tuple[int, int] | None:
     return None
 
 
+def _misheard_year(tokens: list[str], i: int) -> tuple[int, int] | None:
+    """A year after a month and day that the recogniser wrote oddly, read only there where a year is due:
+    in two digit groups ("19 84"), the century's "-teen" as "-ty" ("ninety eighty two" for nineteen eighty
+    two) or the decade's "-ty" dropped ("nineteen four eight", "19 4 8" for nineteen forty eight)."""
+    low = [_low(t) for t in tokens[i : i + 3]]
+    if len(low) < 2:
+        return None
+    if low[0] == "ninety" and low[1] in _TENS:
+        ones = _ONES.get(low[2], 0) if len(low) > 2 and low[2] not in {"zero", "oh"} else 0
+        return 1900 + _TENS[low[1]] + ones, i + (3 if ones else 2)
+    century = {"nineteen": 19, "19": 19, "twenty": 20, "20": 20}.get(low[0])
+    if century and low[0].isdigit() and re.fullmatch(r"\d\d", low[1]):  # "19 84": the year in two digit groups
+        return century * 100 + int(low[1]), i + 2
+    digits = [_ONES.get(w, int(w) if re.fullmatch(r"\d", w) else None) for w in low[1:3]]
+    if century and len(digits) == 2 and None not in digits and low[1] not in {"zero", "oh"}:
+        return century * 100 + 10 * digits[0] + digits[1], i + 3
+    return None
+
+
 def _day(tokens: list[str], i: int) -> tuple[int, int] | None:
     """A day of the month: "third", "twenty first", "3", "3rd", "twenty three"."""
     if i >= len(tokens):
@@ -337,6 +400,8 @@ def _day(tokens: list[str], i: int) -> tuple[int, int] | None:
         return (int(m[1]), i + 1) if 1 <= int(m[1]) <= 31 else None
     if low in _ORDINALS:
         return _ORDINALS[low], i + 1
+    if m := re.fullmatch(r"(twenty|thirty|third)(?:e?th|i?est)", low):  # "twentieth", "thirtieth" as Whisper may spell them
+        return _TENS.get(m[1], 30), i + 1
     if low in {"twenty", "thirty"} and i + 1 < len(tokens) and _low(tokens[i + 1]) in _ORDINALS:
         day = _TENS[low] + _ORDINALS[_low(tokens[i + 1])]
         return (day, i + 2) if day <= 31 else None
@@ -373,7 +438,7 @@ def _dates(tokens: list[str]) -> list[str]:
         month, day, j = date
         out.extend([month.capitalize(), str(day)])
         k = j + 1 if j < len(tokens) and tokens[j] == "," else j
-        year = _year(tokens, k)
+        year = _year(tokens, k) or _misheard_year(tokens, k)
         if year:
             out.extend([",", str(year[0])])
             j = year[1]
@@ -395,6 +460,11 @@ def _numbers(tokens: list[str]) -> list[str]:
         ):
             digits, j = _decimal_digits(tokens, i + 1)
             out.append(f"0.{digits}")
+            i = j
+            continue
+        if low.isdigit() and i + 2 < len(tokens) and _low(tokens[i + 1]) == "point" and _low(tokens[i + 2]) in _ONES:
+            digits, j = _decimal_digits(tokens, i + 2)  # "1 point three": a recogniser's digit, then the spoken decimals
+            out.append(f"{low}.{digits}")
             i = j
             continue
         if low in _ONES and low != "oh":
@@ -475,7 +545,7 @@ def _measurements(tokens: list[str]) -> list[str]:
 
 
 def _spine_levels(tokens: list[str]) -> list[str]:
-    """Vertebral levels: "C 5 C 6" / "C-5, C-6" / "L5 S1" → "C5-C6", "L5-S1"; "T 12" → "T12"."""
+    """Vertebral levels: "C 5 C 6" / "C-5, C-6" / "L5 S1" / "L3L4" / "l-5-S1" → "C5-C6", "L5-S1", "L3-L4"; "T 12" → "T12"."""
     joined = []
     i = 0
     while i < len(tokens):
@@ -490,6 +560,10 @@ def _spine_levels(tokens: list[str]) -> list[str]:
             continue
         if _SPINE.match(tokens[i]) and tokens[i][0].isupper():
             joined.append(tokens[i].replace("-", ""))
+        elif (pair := re.fullmatch(r"([CTLS])-?(\d{1,2})-?([CTLS])-?(\d{1,2})", tokens[i], flags=re.I)) and all(
+            map(_is_level, levels := [pair[1].upper() + pair[2], pair[3].upper() + pair[4]])
+        ):
+            joined.extend(levels)  # "L3L4", "l-5-S1": a level pair as the recogniser may write it
         else:
             joined.append(tokens[i])
         i += 1

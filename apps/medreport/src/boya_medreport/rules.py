@@ -29,7 +29,7 @@ from . import vocabulary as vocab
 
 LATERAL_BODY_PARTS = {"knee", "shoulder", "wrist", "ankle", "lower extremity veins"}
 _NEGATION_START = re.compile(r"^(?:there is |there are )?(?:no|without|negative for|free of|absence of)\b", re.I)
-_PSEUDO = re.compile(r"\bno (?:significant |interval |appreciable |further )?(?:change|increase|progression)\b|\bnot only\b|\bno longer increasing\b"
+_PSEUDO = re.compile(r"\bno (?:significant |interval |appreciable |further )?(?:change|increase|progression)\b|\bnot only\b|\bno longer increas(?:ing|es?)\b"
                      r"|\b(?:but|however|although|though|whereas)\b", re.I)
 
 

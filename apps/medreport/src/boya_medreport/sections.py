@@ -75,7 +75,8 @@ def classify(sentence: str, seen_any: bool) -> str:
             return section
     if _PATIENT_CUE.search(sentence) and re.search(r"\b(?:mrn|medical record|born|date of birth|dob|record number)\b", sentence, re.I):
         return "patient"
-    if re.match(r"^(?:this is (?:an?|the)\s|(?:an?|the)\s+)?(?:ct|mri?|x-?rays?|radiographs?|ultrasound|sonogram|duplex|computed tomography|magnetic resonance|plain films?|cat scan)\b", sentence, re.I):
+    # a heading the recogniser misheard ("Procedure:" as "Arcedra:" or "Proceed to:") still opens the exam sentence
+    if re.match(r"^(?:[a-z]+(?: [a-z]+)?:\s*)?(?:this is (?:an?|the)\s|(?:an?|the)\s+)?(?:ct|mri?|x-?rays?|radiographs?|ultrasound|sonogram|sonography|duplex|computed tomography|magnetic resonance|plain films?|cat scan)\b", sentence, re.I):
         return "exam"
     return "findings"
 

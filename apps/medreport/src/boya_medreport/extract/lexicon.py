@@ -28,7 +28,7 @@ _ASKED = re.compile(r"\b(?:evaluate|evaluation|assess|assessment) for\s*$|^\s*(?
 _NEG_BEFORE = re.compile(r"\b(?:no|not|without|negative for|free of|clear of|absence of|absent|rule out|ruled out|resolution of|resolved)\b")
 _NEG_AFTER = re.compile(r"^[^.;]*?\b(?:is|are|was|were)\s+(?:not|no longer)\b|^[^.;]*?\b(?:not seen|not identified|not present|not visualized|absent|has resolved|have resolved|resolved|excluded|ruled out)\b")
 _CLEAR_BEFORE = re.compile(r"\b(?:are|is|remain|remains) clear\s*$")  # "lungs are clear airspace disease": "clear of" said without "of"
-_PSEUDO = re.compile(r"\bno (?:significant |interval |appreciable |further |definite )?(?:change|increase|progression|growth)\b|\bnot only\b|\bno longer increasing\b|\bnot significantly changed\b|\bcannot be excluded\b|\bcannot exclude\b|\bnot excluded\b")
+_PSEUDO = re.compile(r"\bno (?:significant |interval |appreciable |further |definite )?(?:change|increase|progression|growth)\b|\bnot only\b|\bno longer increas(?:ing|es?)\b|\bnot significantly changed\b|\bcannot be excluded\b|\bcannot exclude\b|\bnot excluded\b")
 _HEDGE = re.compile(r"\b(?:may|might|could) (?:represent|be|reflect|indicate)\b|\bpossible\b|\bpossibly\b|\bsuspected\b|\bsuspicious for\b|\bsuspicion of\b|\bquestionable\b|\bprobable\b|\bprobably\b|\blikely\b|\bconcerning for\b|\bequivocal\b|\bdifferential\b|\bversus\b|\bvs\b|\band or\b|\bcannot (?:exclude|rule out)\b")
 # Hedges that follow the term they qualify ("atelectasis is suspected", "effusion cannot be excluded"); a prefix
 # hedge after the term ("effusion and probable atelectasis") qualifies the next term, not this one.
@@ -69,7 +69,9 @@ def _patterns(body_part: str | None) -> list[tuple[re.Pattern, str]]:
             resolved = vocab.resolve_observation(spelling, body_part) if spelling in entry["synonyms"] else name
             spellings.setdefault(key, resolved or name)
     ordered = sorted(spellings.items(), key=lambda item: -len(item[0]))
-    return [(re.compile(r"\b" + re.escape(key).replace(r"\ ", r"[\s-]+") + r"(?:e?s)?\b"), name) for key, name in ordered]
+    # a plural spelling also matches its singular ("dilated ventricles": "no dilated ventricle"), a singular its plural
+    return [(re.compile(r"\b" + re.escape(re.sub(r"(?<![siu])s$", "", key)).replace(r"\ ", r"[\s-]+") + r"(?:e?s)?\b"), name)
+            for key, name in ordered]
 
 
 def _terms(text: str, body_part: str | None) -> list[tuple[int, int, str]]:
