@@ -5,8 +5,9 @@ Whisper directory (transformers format: ``config.json``, ``model.safetensors``,
 ``tokenizer.json``, ``generation_config.json``) or a Hugging Face id already in their
 local cache: model hubs are unreachable here and a silent download must never happen.
 Inference runs on :mod:`.whisper_model` (the network), :mod:`.log_mel` (the front end),
-:mod:`.whisper_decode` (greedy decoding) and the ``tokenizers`` library, so transcribing
-never imports transformers (a 9 s import, more than the whole warm pipeline).
+:mod:`.whisper_decode` (greedy decoding, speculative with the n-gram drafts of
+:mod:`.whisper_draft`: same tokens, fewer decoder passes) and the ``tokenizers`` library, so
+transcribing never imports transformers (a 9 s import, more than the whole warm pipeline).
 
 The embedded model is adapted to dictation by the LoRA adapter the ``medreport-asr``
 recipe trained (``boya_medreport/data/asr-adapter``, a few MB), merged into the decoder's
@@ -39,12 +40,20 @@ class WhisperTranscriber:
 
     name = "whisper"
 
-    def __init__(self, model: str | os.PathLike | None = None, *, adapter: str | os.PathLike | bool | None = None):
+    def __init__(
+        self,
+        model: str | os.PathLike | None = None,
+        *,
+        adapter: str | os.PathLike | bool | None = None,
+        speculative: bool = True,
+    ):
         """``adapter``: None uses the shipped adapter for the embedded model (none for a user's model),
-        False none, or a directory holding ``adapter_model.safetensors`` + ``adapter_config.json``."""
+        False none, or a directory holding ``adapter_model.safetensors`` + ``adapter_config.json``.
+        ``speculative=False`` decodes one token per decoder pass (same tokens, slower)."""
         from tokenizers import Tokenizer
 
         from .whisper_decode import GreedyDecoder
+        from .whisper_draft import dictation_drafter
         from .whisper_model import load_whisper
 
         self.source = _resolve(model)
@@ -61,7 +70,8 @@ class WhisperTranscriber:
         self.adapter = Path(adapter) if adapter else None
         if self.adapter:
             merge_lora(self.model, self.adapter)
-        self.decoder = GreedyDecoder(self.model)  # after the merge: it quantizes the final weights
+        drafter = dictation_drafter(self.tokenizer) if speculative else None
+        self.decoder = GreedyDecoder(self.model, drafter=drafter)  # after the merge: it quantizes the final weights
 
     def previous_text_ids(self, prompt: str | None) -> list[int]:
         """``<|startofprev|>`` + the tokens of `` prompt`` (with the leading space, as transformers' get_prompt_ids)."""

@@ -3,14 +3,23 @@
 Per window: the encoder runs once, each decoder layer's cross-attention keys/values are
 computed once, and the self-attention cache is allocated once; the decoder prompt
 (``<|startofprev|>`` + prompt, ``<|startoftranscript|>`` ..., ``<|notimestamps|>``) is one
-prefill pass, then one token per step until end-of-text or the token budget. The
+prefill pass, then steps until end-of-text or the token budget. The
 checkpoint's ``suppress_tokens`` are masked at every step and its ``begin_suppress_tokens``
 at the first one, as transformers' logits processors do.
+
+Each step is *speculative* when a drafter (:mod:`.whisper_draft`) is given: the decoded
+token plus up to ``MAX_DRAFT`` guessed next tokens go through the decoder in one pass (a
+step reads ~70 MB of weights and keys/values whatever its length, so a block of a few
+tokens costs little more than one), the model's own pick at each position is computed,
+and the guesses are kept while they equal those picks; the first pick that differs is
+kept too. The self-attention cache is rolled back to the last kept token by starting the
+next pass there. The tokens are those of plain greedy decoding, one pass or many: only
+the number of passes depends on the guesses.
 
 The output projection (vocabulary x d_model, 80 MB in fp32 for tiny.en) is the largest cost
 of a step. It runs on int8 weights (fbgemm, :class:`boya.runtime.inference.int8_linear.Int8DynamicLinear`),
 and the pick stays exactly the fp32 argmax: with per-row weight scale ``s_r`` and the
-activation quantization step ``s_x`` (7-bit, per call), an int8 logit is within
+activation quantization step ``s_x`` (7-bit, one per call: per block of rows), an int8 logit is within
 ``B_r = s_r / 2 * |x|_1 + s_x * |w~_r|_1`` of the fp32 one, so every token whose int8 logit
 plus ``B_r`` reaches the fp32 logit of the int8 leader is re-scored in fp32 and the best wins.
 """
@@ -20,15 +29,20 @@ import torch
 from .whisper_model import Whisper
 
 SLACK = 1e-3  # absolute margin on the bound for float rounding in the int8 kernel's rescaling
+MAX_DRAFT = 4  # guesses per pass at most: longer drafts were rarely all right (measured on bench dictations)
 
 
 class GreedyDecoder:
-    """Greedy token ids of a window; ``int8_head=False`` computes every fp32 logit instead."""
+    """Greedy token ids of a window; ``int8_head=False`` computes every fp32 logit instead.
 
-    def __init__(self, model: Whisper, *, int8_head: bool = True):
+    ``drafter`` (a :class:`.whisper_draft.NgramDrafter`) turns on speculative steps;
+    ``stats`` counts passes, tokens, guessed and accepted tokens over every window decoded.
+    """
+
+    def __init__(self, model: Whisper, *, int8_head: bool = True, drafter=None):
         from boya.runtime.inference.int8_linear import Int8DynamicLinear
 
-        self.model = model
+        self.model, self.drafter = model, drafter
         self.weight = model.model.decoder.embed_tokens.weight  # tied output projection, after any LoRA merge
         self.head = None
         if int8_head:
@@ -37,6 +51,7 @@ class GreedyDecoder:
             self.head = Int8DynamicLinear(steps.to(torch.int8), scale, None)
             self.half_scale = scale / 2
             self.quantized_l1 = steps.abs_().sum(dim=1) * scale
+        self.stats = dict.fromkeys(("windows", "passes", "tokens", "drafted", "accepted"), 0)
 
     @torch.inference_mode()
     def generate(
@@ -61,26 +76,52 @@ class GreedyDecoder:
         first_mask[list(begin_suppress)] = float("-inf")
         cross = model.cross_keys_values(model.encode(features))
         cache = model.new_cache()
-        hidden = model.decode(torch.tensor([prompt]), cache, cross, 0)[0, -1]
-        tokens = []
-        for step in range(max_new_tokens):
-            token = self.pick(hidden, first_mask if step == 0 else mask)
-            tokens.append(token)
-            if token == eos:
-                break
-            hidden = model.decode(torch.tensor([[token]]), cache, cross, len(prompt) + step)[0, -1]
+        hidden = model.decode(torch.tensor([prompt]), cache, cross, 0)[0, -1:]
+        tokens = [next(self.picks(hidden, first_mask))]
+        drafts = self.drafter.session(prompt + tokens) if self.drafter else None
+        position = len(prompt)  # where the last picked token goes: the cache holds everything before it
+        self.stats["windows"] += 1
+        while tokens[-1] != eos and len(tokens) < max_new_tokens:
+            guesses = drafts.draft(min(MAX_DRAFT, max_new_tokens - len(tokens) - 1)) if drafts else []
+            hidden = model.decode(torch.tensor([tokens[-1:] + guesses]), cache, cross, position)[0]
+            new = []
+            for pick in self.picks(hidden, mask):
+                new.append(pick)
+                if pick == eos or len(new) > len(guesses) or pick != guesses[len(new) - 1]:
+                    break
+            tokens += new
+            position += len(
+                new
+            )  # the last token and the accepted guesses are cached; the rest is overwritten
+            if drafts:
+                drafts.extend(new)
+            self.stats["passes"] += 1
+            self.stats["drafted"] += len(guesses)
+            self.stats["accepted"] += len(new) - 1
+        self.stats["tokens"] += len(tokens)
         return tokens
 
-    def pick(self, hidden: torch.Tensor, mask: torch.Tensor) -> int:
-        """``argmax(hidden @ weight.T + mask)``, computed through the int8 head when there is one."""
+    def picks(self, hidden: torch.Tensor, mask: torch.Tensor):
+        """``argmax(hidden[i] @ weight.T + mask)`` for each row ``i`` in turn (lazily: a caller stops at the
+        first rejected guess), through the int8 head when there is one."""
         if self.head is None:
-            return int(torch.argmax(self.weight @ hidden + mask))
-        approx = self.head(hidden[None])[0] + mask
+            yield from torch.argmax(hidden @ self.weight.T + mask, dim=1).tolist()
+            return
+        approx = self.head(hidden) + mask  # all rows in one pass over the int8 weights
+        # the kernel quantizes the whole block with one step, set by its largest magnitudes
+        x_step = (max(float(hidden.max()), 0.0) - min(float(hidden.min()), 0.0)) / 127
+        activation_bound = self.quantized_l1 * x_step + SLACK  # the part of B_r the rows share
+        for row, h in zip(approx, hidden, strict=True):
+            yield self._settle(row, h, activation_bound)
+
+    def pick(self, hidden: torch.Tensor, mask: torch.Tensor) -> int:
+        """``argmax(hidden @ weight.T + mask)`` of one hidden state."""
+        return next(self.picks(hidden[None], mask))
+
+    def _settle(self, approx: torch.Tensor, hidden: torch.Tensor, activation_bound: torch.Tensor) -> int:
+        """The exact fp32 argmax, from the int8 logits ``approx`` of ``hidden`` (masked) and their error bound."""
         leader = int(torch.argmax(approx))
         floor = float(self.weight[leader] @ hidden)
-        x_step = (max(float(hidden.max()), 0.0) - min(float(hidden.min()), 0.0)) / 127
-        bound = self.half_scale * float(hidden.abs().sum()) + x_step * self.quantized_l1 + SLACK
-        rivals = torch.nonzero(
-            approx + bound >= floor
-        ).flatten()  # ascending ids: ties go to the lowest, as argmax
+        reach = torch.add(approx, activation_bound).add_(self.half_scale, alpha=float(hidden.abs().sum()))
+        rivals = torch.nonzero(reach >= floor).flatten()  # ascending ids: ties go to the lowest, as argmax
         return int(rivals[torch.argmax(self.weight[rivals] @ hidden)])
