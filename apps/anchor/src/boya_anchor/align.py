@@ -15,6 +15,9 @@ import numpy as np
 from boya.errors import BoyaError
 
 DIGITS = "zero one two three four five six seven eight nine".split()
+# Words of the real-speech transcripts (:mod:`.realspeech`) missing from PocketSphinx's dictionary.
+EXTRA_WORDS = {"aligner": "AH L AY N ER", "moonwalker": "M UW N W AO K ER", "overwatch": "OW V ER W AA CH",
+               "plat": "P L AE T", "yknow": "Y N OW"}
 
 
 def _pocketsphinx():
@@ -27,7 +30,10 @@ def _pocketsphinx():
 
 @lru_cache(maxsize=1)
 def _aligner():
-    return _pocketsphinx().Decoder(lm=None, samprate=16000, loglevel="FATAL")
+    decoder = _pocketsphinx().Decoder(lm=None, samprate=16000, loglevel="FATAL")
+    for word, phones in EXTRA_WORDS.items():
+        decoder.add_word(word, phones, False)
+    return decoder
 
 
 @lru_cache(maxsize=1)
@@ -47,11 +53,29 @@ def _pcm(samples: np.ndarray) -> bytes:
 
 
 def align(samples: np.ndarray, text: str) -> list[tuple[float, float, str]] | None:
-    """(start_s, end_s, ARPAbet) phones of 16 kHz ``samples`` saying ``text``; None when alignment fails."""
+    """(start_s, end_s, ARPAbet) phones of 16 kHz ``samples`` saying ``text``; None when alignment fails.
+
+    A ``text`` written as ``/B AA/`` is a phone sequence instead of words: syllables of other
+    languages (:mod:`.realspeech`), aligned as one word with that pronunciation.
+    """
+    if text.startswith("/") and text.endswith("/"):
+        phones = text.strip("/").split()
+        word = "phones-" + "-".join(phones).lower()
+        decoder = _aligner()
+        try:
+            if decoder.lookup_word(word) is None:
+                decoder.add_word(word, " ".join(phones), False)
+        except (RuntimeError, ValueError, KeyError):
+            return None
+        return _align_words(samples, word)
+    return _align_words(samples, transcript_words(text))
+
+
+def _align_words(samples: np.ndarray, words: str) -> list[tuple[float, float, str]] | None:
     decoder = _aligner()
     pcm = _pcm(samples)
     try:
-        decoder.set_align_text(transcript_words(text))
+        decoder.set_align_text(words)
         for second_pass in (False, True):
             if second_pass:
                 decoder.set_alignment()

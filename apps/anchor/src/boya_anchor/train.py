@@ -4,18 +4,23 @@ Data: the training sentences spoken by :data:`.corpus.TRAIN_VOICES`, each once
 nearly clean and once degraded and speaker-perturbed (:mod:`.augment`: speed,
 vocal-tract-length warp, reverb, channel, noise, gain), plus the training part of
 Asterisk's human prompts (:mod:`.asterisk`; the held-out part is never used), each
-once plain and twice perturbed. The unseen-speaker recordings (:mod:`.speakers`)
-are evaluation only and never enter the corpus. Loss per 10 ms frame, with the
-output delayed by the model's look-ahead: the negative log of the probability
+once plain and twice perturbed, and, with ``real_speech``, the recordings of other
+real speakers gathered by :mod:`.realspeech` (plain once, then perturbed). The
+unseen-speaker recordings (:mod:`.speakers`) are evaluation only and never enter
+the corpus. Loss per 10 ms frame, with the output delayed by the model's look-ahead: the negative log of the probability
 mass on the shapes Rhubarb's rules allow for the true phone (what the score
 counts), plus smaller terms for the preferred shape, the viseme and voice activity.
 """
 
 import json
 import random
+from functools import partial
 from pathlib import Path
 
 import numpy as np
+from boya.errors import BoyaError
+
+from .phones import SHAPES
 
 WINDOW_FRAMES = 200
 CMN_PRIOR_FRAMES = 100  # running band means count as if 1 s of average speech came first
@@ -52,7 +57,9 @@ def build_batches(items: list[dict], seed: int) -> list[dict]:
     return batches
 
 
-def loss_fn(model, batch):
+def loss_fn(model, batch, lip_weight: float = 1.0):
+    """Masked per-frame loss; ``lip_weight`` scales frames whose only allowed shape is A (P, B, M) or G (F, V):
+    short lip closures and lip-teeth contacts that unseen speakers' mouths were most often missing."""
     import torch.nn.functional as F
 
     shapes, visemes, vad, _ = model(batch["mel"])
@@ -68,11 +75,18 @@ def loss_fn(model, batch):
     vis = F.cross_entropy(visemes.transpose(1, 2), labels["viseme"], reduction="none")
     act = F.binary_cross_entropy_with_logits(vad, labels["vad"], reduction="none")
     per_frame = set_loss + 0.3 * prefer + 0.3 * vis + 0.2 * act
+    if lip_weight != 1.0:
+        allowed = labels["allowed"]
+        lips_only = (allowed.sum(-1) == 1) & ((allowed[..., SHAPES.index("A")] + allowed[..., SHAPES.index("G")]) > 0)
+        per_frame = per_frame * (1.0 + (lip_weight - 1.0) * lips_only)
     return (per_frame * mask).sum(), mask.sum()
 
 
-def make_corpus(seed: int, copies: int = 2, voices_per_sentence: int = 2, limit: int | None = None, human: bool = True) -> list[dict]:
-    from .corpus import TRAIN_VOICES, featurize, human_training_items, sentences, synthesize_all
+def make_corpus(seed: int, copies: int = 2, voices_per_sentence: int = 2, limit: int | None = None, human: bool = True,
+                aligned_labels: bool = False) -> list[dict]:
+    """Synthetic speech (+ Asterisk's training prompts); ``aligned_labels``: label the synthetic speech by forced
+    alignment (:func:`.corpus.realigned`) instead of the synthesizer's own phone times."""
+    from .corpus import TRAIN_VOICES, featurize, human_training_items, realigned, sentences, synthesize_all
 
     rng = random.Random(seed)
     texts, _ = sentences()
@@ -82,6 +96,8 @@ def make_corpus(seed: int, copies: int = 2, voices_per_sentence: int = 2, limit:
         for voice in rng.sample(TRAIN_VOICES, voices_per_sentence):
             by_voice[voice].append(text)
     utterances = [u for voice, group in by_voice.items() if group for u in synthesize_all(group, voice, rng)]
+    if aligned_labels:
+        utterances = [realigned(u) for u in utterances]
     nrng = np.random.default_rng(seed)
     items = []
     for u in utterances:
@@ -92,35 +108,54 @@ def make_corpus(seed: int, copies: int = 2, voices_per_sentence: int = 2, limit:
     return items
 
 
-def load_or_make_corpus(config, sentences: int | None = None) -> list[dict]:
-    """``--data tiny``: a dozen sentences (tests, smoke runs); ``--data X.npz``: reuse (or first write) a corpus cache.
+def load_or_make_corpus(config, sentences: int | None = None, aligned_labels: bool = False) -> tuple[list[dict], str]:
+    """(items, how the synthetic speech is labelled). ``--data tiny``: a dozen sentences (tests, smoke runs);
+    ``--data X.npz``: reuse (or first write) a corpus cache, which records its labelling.
 
-    ``sentences`` limits the synthetic part to the first N training sentences (fine-tuning needs fewer).
+    ``sentences`` limits the synthetic part to the first N training sentences (fine-tuning needs fewer);
+    ``aligned_labels``: see :func:`make_corpus`.
     """
+    labels = "forced alignment" if aligned_labels else "synthesizer phone times"
     if config.data == "tiny":
-        return make_corpus(config.seed, copies=1, limit=12, human=False)
+        return make_corpus(config.seed, copies=1, limit=12, human=False, aligned_labels=aligned_labels), labels
     cache = Path(config.data) if config.data else None
     if cache is not None and cache.is_file():
         with np.load(cache) as stored:
             count = int(stored["count"])
-            return [{key: stored[f"{i}/{key}"] for key in ("mel", "allowed", "shape", "viseme", "vad")} for i in range(count)]
-    items = make_corpus(config.seed, limit=sentences)
+            cached = str(stored["labels"]) if "labels" in stored.files else "synthesizer phone times"
+            if cached != labels:
+                raise BoyaError(f"corpus cache {cache} was labelled by {cached}; "
+                                f"{'pass' if cached == 'forced alignment' else 'drop'} --aligned-labels or use another --corpus")
+            return [{key: stored[f"{i}/{key}"] for key in ("mel", "allowed", "shape", "viseme", "vad")} for i in range(count)], labels
+    items = make_corpus(config.seed, limit=sentences, aligned_labels=aligned_labels)
     if cache is not None:
-        save_corpus(items, cache)
-    return items
+        save_corpus(items, cache, labels)
+    return items, labels
 
 
-def save_corpus(items: list[dict], path: Path) -> None:
+def save_corpus(items: list[dict], path: Path, labels: str = "synthesizer phone times") -> None:
     """Write a corpus cache that ``--data PATH`` (``--corpus`` in ``boya anchor train``) reads back."""
-    np.savez(path, count=len(items), **{f"{i}/{key}": value for i, item in enumerate(items) for key, value in item.items()})
+    np.savez(path, count=len(items), labels=labels,
+             **{f"{i}/{key}": value for i, item in enumerate(items) for key, value in item.items()})
 
 
-def train(config, init: str | None = None, sentences: int | None = None) -> Path:
+def real_speech_items(folder: str, seed: int, copies: int) -> list[dict]:
+    """The gathered real speakers (:mod:`.realspeech`), ``copies`` times each (one plain): appended to any corpus,
+    cached or not, so one synthetic cache serves runs with and without them."""
+    from .realspeech import training_items
+
+    return training_items(folder, np.random.default_rng(seed + 1), copies)
+
+
+def train(config, init: str | None = None, sentences: int | None = None, real_speech: str | None = None,
+          real_copies: int = 4, lip_weight: float = 1.0, aligned_labels: bool = False) -> Path:
     """Recipe entry point: build the corpus, fit with :class:`boya.runtime.Trainer`, write the model card.
 
     ``init``: start from these weights (a model of this recipe) instead of from scratch, keeping
     their input normalisation, so new data (e.g. human speech) is added for a fraction of the
-    cost of a full run; the card records what it started from.
+    cost of a full run; the card records what it started from. ``real_speech``: a folder filled
+    by ``boya anchor gather-speech``, its recordings ``real_copies`` times each. ``lip_weight``: see
+    :func:`loss_fn`; ``aligned_labels``: see :func:`make_corpus`.
     """
     import torch
     from boya.runtime import Trainer
@@ -130,7 +165,9 @@ def train(config, init: str | None = None, sentences: int | None = None) -> Path
     from .model import CausalVisemeNet
 
     torch.manual_seed(config.seed)
-    items = load_or_make_corpus(config, sentences)
+    items, labels = load_or_make_corpus(config, sentences, aligned_labels)
+    real = real_speech_items(real_speech, config.seed, real_copies) if real_speech else []
+    items += real
     model = CausalVisemeNet(lookahead=LOOKAHEAD_FRAMES, cmn_prior=CMN_PRIOR_FRAMES)
     mel = np.concatenate([item["mel"] for item in items])
     started_from = None
@@ -146,7 +183,7 @@ def train(config, init: str | None = None, sentences: int | None = None) -> Path
         model.std.copy_(torch.from_numpy(mel.std(0) + 1e-3))
     batches = build_batches(items, config.seed)
     held = max(1, len(batches) // 20)
-    trainer = Trainer(model, config, loss_fn)
+    trainer = Trainer(model, config, partial(loss_fn, lip_weight=lip_weight))
     metrics = trainer.fit(batches[held:], eval_data=batches[:held])
     out = Path(config.out_dir)
     card = {"recipe": "anchor-visemes", "seed": config.seed, "max_steps": config.max_steps, "lr": config.lr,
@@ -154,7 +191,21 @@ def train(config, init: str | None = None, sentences: int | None = None) -> Path
             "parameters": sum(p.numel() for p in model.parameters()), "train_voices": list(TRAIN_VOICES),
             "sentences": sentences or "all", "init": started_from,
             "human_data": f"Asterisk prompts after the first {HELD_OUT_PROMPTS} (those are held out for evaluation)",
+            "synthetic_labels": labels, "lip_weight": lip_weight,
+            "real_speech": _real_speech_card(real_speech, real_copies, len(real)) if real_speech else None,
             "augmentation": "speed 0.85-1.15, vocal-tract-length warp 0.84-1.18, reverb, telephone or mic band-limit, noise, gain",
             "final": {k: v for k, v in metrics.items() if isinstance(v, (int, float, str))}}
     (out / "model.json").write_text(json.dumps(card, indent=2))
     return out / "model.safetensors"
+
+
+def _real_speech_card(folder: str, copies: int, items: int) -> dict:
+    import csv
+
+    from .realspeech import MANIFEST, SOURCES
+
+    with (Path(folder) / MANIFEST).open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    return {"copies": copies, "items": items, "files": len(rows), "speakers": sorted({r["speaker"] for r in rows}),
+            "sources": {key: {"get": s.command, "licence": s.licence} for key, s in SOURCES.items()
+                        if any(r["source"] == key for r in rows)}}
