@@ -18,12 +18,7 @@ SUPPRESS = [1, 2, 7, 8, 9, 10, 14, 25, 50357, 50358, 50359, 50360, 50361]
 BEGIN_SUPPRESS = [220, 50256]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the test machine's cores are shared
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def speechlike(seconds=2.0, seed=0):
