@@ -158,6 +158,18 @@ def test_a_silent_piece_after_the_30_s_window_is_not_transcribed(tiny):
     assert transcriber.transcribe(samples) == transcriber.transcribe(speech) != ""
 
 
+def test_a_dictation_just_over_30_s_with_pauses_costs_one_window(tiny):
+    from boya_medreport.asr.windows import whisper_windows
+
+    transcriber = WhisperTranscriber(tiny[2])
+    pause = np.zeros(8_000, np.float32)
+    samples = np.concatenate([speechlike(9.9, 1), pause, speechlike(9.9, 2), pause, speechlike(9.9, 3)])
+    (window,) = whisper_windows(samples)  # 30.7 s: the two half-second pauses shrink to 0.1 s
+    before = transcriber.decoder.stats["windows"]
+    assert transcriber.transcribe(samples) == transcriber.transcribe(window)
+    assert transcriber.decoder.stats["windows"] - before == 2  # one window per call, not two
+
+
 def test_a_checkpoint_without_safetensors_is_refused(tmp_path):
     from transformers import WhisperConfig
 
