@@ -75,7 +75,11 @@ def _code(name: str) -> str:
 def build_oru(report: dict, control_id: str, *, accession: str | None = None, status: str = "F",
               when: datetime.datetime | None = None, sending_facility: str = "RADIOLOGY", receiving_application: str = "RIS",
               receiving_facility: str = "HOSPITAL") -> str:
-    """The report as an ER7 ORU^R01 string (segments separated by ``\\r``), built and validated STRICT by hl7apy."""
+    """The report as an ER7 ORU^R01 string (segments separated by ``\\r``), built by hl7apy at STRICT level.
+
+    It is not validated here: every sender and preview runs :func:`validate` on the string, which
+    parses it back and validates it STRICT (the same check, plus the round trip and our own checks).
+    """
     from hl7apy.consts import VALIDATION_LEVEL
     from hl7apy.core import Message
     from hl7apy.exceptions import HL7apyException
@@ -151,7 +155,6 @@ def build_oru(report: dict, control_id: str, *, accession: str | None = None, st
                 obx.obx_8 = flag
             obx.obx_11 = status
             obx.obx_14 = stamp
-        m.validate()
     except HL7apyException as error:
         raise BoyaError(f"cannot build a valid HL7 message from this report: {type(error).__name__}: {error}") from None
     return m.to_er7()
