@@ -16,9 +16,9 @@ weights at load so decoding costs nothing extra; ``adapter=False`` gives the bas
 Radiology vocabulary goes in as Whisper's *previous-text prompt*: the decoder then
 prefers "pneumothorax" over "new mothers ox". Recordings longer than Whisper's 30 s
 window are cut at pauses (shortened first where that saves a window: :mod:`.windows`) and
-decoded piece by piece; a silent piece (the
-trailing pause of a 30.1 s recording) is skipped: tiny.en "hears" a loop of invented words
-in 0.1 s of silence (WER 523% on one held-out dictation, identical under transformers).
+decoded piece by piece; a silent piece (the trailing pause of a 30.1 s recording) is
+skipped: tiny.en "hears" a loop of invented words in 0.1 s of silence (WER 523% on one
+held-out dictation, identical under transformers).
 """
 
 import json

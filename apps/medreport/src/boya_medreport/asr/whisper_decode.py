@@ -90,9 +90,8 @@ class GreedyDecoder:
                 if pick == eos or len(new) > len(guesses) or pick != guesses[len(new) - 1]:
                     break
             tokens += new
-            position += len(
-                new
-            )  # the last token and the accepted guesses are cached; the rest is overwritten
+            # the last token and the accepted guesses are cached; the rest is overwritten
+            position += len(new)
             if drafts:
                 drafts.extend(new)
             self.stats["passes"] += 1
