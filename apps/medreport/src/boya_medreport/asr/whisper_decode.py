@@ -24,6 +24,8 @@ activation quantization step ``s_x`` (7-bit, one per call: per block of rows), a
 plus ``B_r`` reaches the fp32 logit of the int8 leader is re-scored in fp32 and the best wins.
 """
 
+import threading
+
 import torch
 
 from .whisper_model import Whisper
@@ -52,6 +54,7 @@ class GreedyDecoder:
             self.half_scale = scale / 2
             self.quantized_l1 = steps.abs_().sum(dim=1) * scale
         self.stats = dict.fromkeys(("windows", "passes", "tokens", "drafted", "accepted"), 0)
+        self._stats_lock = threading.Lock()  # windows may be decoded on several threads at once
 
     @torch.inference_mode()
     def generate(
@@ -80,7 +83,7 @@ class GreedyDecoder:
         tokens = [next(self.picks(hidden, first_mask))]
         drafts = self.drafter.session(prompt + tokens) if self.drafter else None
         position = len(prompt)  # where the last picked token goes: the cache holds everything before it
-        self.stats["windows"] += 1
+        counts = dict.fromkeys(self.stats, 0)
         while tokens[-1] != eos and len(tokens) < max_new_tokens:
             guesses = drafts.draft(min(MAX_DRAFT, max_new_tokens - len(tokens) - 1)) if drafts else []
             hidden = model.decode(torch.tensor([tokens[-1:] + guesses]), cache, cross, position)[0]
@@ -94,10 +97,13 @@ class GreedyDecoder:
             position += len(new)
             if drafts:
                 drafts.extend(new)
-            self.stats["passes"] += 1
-            self.stats["drafted"] += len(guesses)
-            self.stats["accepted"] += len(new) - 1
-        self.stats["tokens"] += len(tokens)
+            counts["passes"] += 1
+            counts["drafted"] += len(guesses)
+            counts["accepted"] += len(new) - 1
+        counts["windows"], counts["tokens"] = 1, len(tokens)
+        with self._stats_lock:
+            for key, count in counts.items():
+                self.stats[key] += count
         return tokens
 
     def picks(self, hidden: torch.Tensor, mask: torch.Tensor):
