@@ -17,6 +17,7 @@ from boya_medreport import header, sections
     ("Patient Li Wei, 60-year-old men, MRN 77.", {"name": "Li Wei", "mrn": "77", "birth_date": None, "sex": "male"}),
     # the surname written "St. Clair" is dictated "Saint Clair"
     ("Patient is Paloma Saint Clair, a male patient, MRN 3765.", {"name": "Paloma St. Clair", "mrn": "3765", "birth_date": None, "sex": "male"}),
+    ("This is Chloe St Clair, woman, MRN 3765.", {"name": "Chloe St. Clair", "mrn": "3765", "birth_date": None, "sex": "female"}),
 ])
 def test_patient_fields(text, expected):
     assert header.patient_fields(text) == expected

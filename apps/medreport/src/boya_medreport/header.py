@@ -176,8 +176,8 @@ def _name(text: str) -> str | None:
             if words and len(words[-1]) > 3:
                 words[-1] = words[-1].rstrip(".")
             if len(words) >= 2 and words[0].lower() not in _NOT_NAMES:
-                # a dictated "Saint Clair" is the surname records write "St. Clair"
-                return " ".join("St." if w == "Saint" and i + 1 < len(words) else w for i, w in enumerate(words))
+                # a dictated "Saint Clair" (which Whisper may write "St Clair") is the surname records write "St. Clair"
+                return " ".join("St." if w in ("Saint", "St") and i + 1 < len(words) else w for i, w in enumerate(words))
     return None
 
 
