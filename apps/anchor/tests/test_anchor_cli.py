@@ -42,6 +42,8 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path):
     assert result.exit_code == 2 and "exactly one of --text and --audio" in result.output
     result = run("anchor", "render", "--text", "hi", "--size", "big", "-o", str(tmp_path / "x.mp4"))
     assert result.exit_code == 2 and "--size" in result.output
+    result = run("anchor", "train", "--tiny", "--lookahead", "3", "--out", str(tmp_path / "run"))
+    assert result.exit_code == 2 and "at most 20 ms" in result.output and not (tmp_path / "run").exists()
 
 
 def test_avatars_and_voices_are_listed():
@@ -92,7 +94,7 @@ def test_control_panel_builds_with_prefixed_api_names():
 @pytest.mark.slow
 def test_recipe_trains_through_the_runtime_and_fine_tunes(tmp_path):
     from boya.runtime import TrainConfig
-    from boya_anchor.train import make_corpus, save_corpus, train
+    from boya_anchor.train import LOOKAHEAD_FRAMES, make_corpus, save_corpus, train
     from safetensors.torch import load_file
 
     corpus = tmp_path / "corpus.npz"
@@ -105,6 +107,11 @@ def test_recipe_trains_through_the_runtime_and_fine_tunes(tmp_path):
     tuned = train(TrainConfig(out_dir=str(tmp_path / "tuned"), max_steps=1, lr=1e-4, data=str(corpus), progress=False), init=str(path))
     assert json.loads(tuned.with_suffix(".json").read_text())["init"]["max_steps"] == 2
     assert load_file(str(tuned))["mean"].equal(weights["mean"])  # fine-tuning keeps the input normalisation
+    later = train(TrainConfig(out_dir=str(tmp_path / "later"), max_steps=1, lr=1e-4, data=str(corpus), progress=False),
+                  init=str(path), lookahead=0)  # fine-tuning may change the look-ahead; the card records both
+    later_card = json.loads(later.with_suffix(".json").read_text())
+    assert later_card["lookahead_frames"] == 0
+    assert later_card["init"]["lookahead_frames"] == card["lookahead_frames"] == LOOKAHEAD_FRAMES
 
 
 def test_visemes_prints_rhubarb_json_for_any_audio_with_the_shipped_model(tmp_path):
@@ -114,6 +121,7 @@ def test_visemes_prints_rhubarb_json_for_any_audio_with_the_shipped_model(tmp_pa
     assert weights_path().is_file() and weights_path().with_suffix(".json").is_file()
     card = json.loads(weights_path().with_suffix(".json").read_text())
     assert card["recipe"] == "anchor-visemes" and "seed" in card
+    assert 0 <= card["lookahead_frames"] <= 2  # live mode allows at most 20 ms of look-ahead
     rate = 22050  # an odd rate: resampled on the way in
     silent = tmp_path / "silent.wav"
     silent.write_bytes(wav_bytes(np.zeros(rate, np.float32), rate))

@@ -77,9 +77,12 @@ def say(text, output, voice, rate, as_json):
               help="Loss weight of frames whose only allowed shape is A (P/B/M) or G (F/V).")
 @click.option("--aligned-labels", is_flag=True,
               help="Label the synthetic speech by forced alignment, as the real speech is (recorded in the corpus cache).")
+@click.option("--lookahead", type=click.IntRange(0),
+              help="Output delay in 10 ms frames (the model names frame t after hearing t + LOOKAHEAD; at most 2, "
+                   "live mode's 20 ms); default: the recipe's.")
 @click.option("--install", is_flag=True, help="Copy the trained model into the package as the shipped default.")
 def train_command(out_dir, max_steps, lr, seed, tiny, corpus, init, sentences, real_speech, real_copies, lip_weight,
-                  aligned_labels, install):
+                  aligned_labels, lookahead, install):
     """Train the live viseme model (recipe anchor-visemes, also `boya train anchor-visemes`) on one CPU thread."""
     from boya.runtime import TrainConfig
 
@@ -89,8 +92,9 @@ def train_command(out_dir, max_steps, lr, seed, tiny, corpus, init, sentences, r
                 "eval_every": max(1, max_steps // 5), "save_every": max(1, max_steps // 5)}
     config = TrainConfig(**settings | {"out_dir": out_dir, "max_steps": max_steps, "lr": lr, "seed": seed, "threads": 1,
                                        "data": "tiny" if tiny else corpus})
+    options = {} if lookahead is None else {"lookahead": lookahead}
     path = train(config, init=init, sentences=sentences, real_speech=real_speech, real_copies=real_copies,
-                 lip_weight=lip_weight, aligned_labels=aligned_labels)
+                 lip_weight=lip_weight, aligned_labels=aligned_labels, **options)
     click.echo(f"model: {path}")
     if install:
         from .live import weights_path
