@@ -112,3 +112,40 @@ def test_the_shipped_adapter_lowered_held_out_wer_and_is_small():
     assert recipe["recipe"] == adapt.RECIPE and "seed" in recipe and recipe["max_steps"] > 0
     assert recipe["held_out_wer_adapted"]["pooled"] < recipe["held_out_wer_base"]["pooled"]
     assert (SHIPPED_ADAPTER / ADAPTER_WEIGHTS).stat().st_size < 8 * 2**20
+
+
+def test_header_clips_take_the_patient_sentence_and_what_follows_it():
+    script = ("Patient name colon Chloe Saint Clair period MRN colon one two three period Date of birth colon May first "
+              "nineteen fifty period new paragraph Sex colon female period Findings colon no pneumothorax period")
+    header = adapt.header_sentence(script, "Chloe St. Clair", min_words=14)
+    assert header == ("Patient name colon Chloe Saint Clair period MRN colon one two three period "
+                      "Date of birth colon May first nineteen fifty period")
+    assert adapt.header_sentence(script, "Chloe St. Clair", min_words=1) == "Patient name colon Chloe Saint Clair period"
+    assert adapt.header_sentence(script, "Maria Lopez") is None
+
+
+def test_header_clips_come_after_the_same_dictation_clips(monkeypatch, tmp_path):
+    from boya_medreport.asr import speech
+
+    monkeypatch.setattr(speech, "synthesize", lambda text, voice, speed=1.0: np.full(len(text) * 40, 0.1, dtype=np.float32))
+    plain = adapt.training_clips(3, seed=5)
+    with_headers = adapt.training_clips(3, seed=5, cache_dir=tmp_path, headers=2)
+    assert [text for text, _ in with_headers[:3]] == [text for text, _ in plain]  # header clips leave the dictation draws as they were
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(plain, with_headers[:3], strict=True))
+    headers = [text for text, _ in with_headers[3:]]
+    assert len(headers) == 2 and all(text.endswith(" period") and len(text) < len(plain[0][0]) for text in headers)
+    assert len(list(tmp_path.iterdir())) == 5
+    again = adapt.training_clips(3, seed=5, cache_dir=tmp_path, headers=2)  # from the cache, the same pairs
+    assert all(ta == tb and np.array_equal(a, b) for (ta, a), (tb, b) in zip(with_headers, again, strict=True))
+
+
+def test_the_clip_cache_is_keyed_by_content(tmp_path):
+    made = []
+
+    def make(value):
+        return lambda: made.append(value) or np.full(4, value, dtype=np.float32)
+
+    assert adapt._cached(tmp_path, ("no effusion period", "espeak-us"), make(1.0))[0] == 1.0
+    assert adapt._cached(tmp_path, ("no effusion period", "espeak-us"), make(2.0))[0] == 1.0  # cached
+    assert adapt._cached(tmp_path, ("no pneumothorax period", "espeak-us"), make(3.0))[0] == 3.0  # another script: made anew
+    assert made == [1.0, 3.0]

@@ -7,7 +7,9 @@ so a training step costs a decoder pass and a run fits in minutes of one CPU thr
 
 Data: dictations of the generator's ``train`` phrasings, spoken by ``TRAIN_VOICES`` at random
 speeds, with tape-speed, pink-noise and telephone band-limit augmentation (see
-:mod:`.speech`); the target is the spoken script itself ("comma", "four seven oh"), which
+:mod:`.speech`), plus short clips of the patient header sentence alone (names, record
+numbers and birth dates are what tiny.en gets wrong most; a header clip costs a fifth of a
+dictation's step); the target is the spoken script itself ("comma", "four seven oh"), which
 :mod:`boya_medreport.normalize` turns into the written form after recognition, as it does
 for the base model. The prompt the app decodes with (``RADIOLOGY_PROMPT``) is in every
 example as previous text, unscored. Evaluation is WER on ``HELD_OUT_VOICES`` speaking the
@@ -26,38 +28,84 @@ DEFAULTS = {"max_steps": 150, "lr": 1e-3, "lr_schedule": "cosine", "warmup_steps
 LORA = {"r": 16, "lora_alpha": 32, "lora_dropout": 0.05,
         "target_modules": r".*decoder\.layers\.\d+\.(self_attn\.(q|k|v|out)_proj|encoder_attn\.(q|k|v|out)_proj|fc1|fc2)"}  # fmt: skip
 MAX_CLIP_SECONDS = 29.5  # one Whisper window
+# the shipped run used 120 dictation clips, no header clips; 4 dictations per held-out voice measure WER more
+# steadily than its 2 (session 5: header clips and longer runs did not beat it yet, see the README)
+CLIPS, HEADER_CLIPS, EVAL_PER_VOICE = 120, 0, 4
 
 
-def training_clips(n: int, seed: int, cache_dir: Path | None = None) -> list[tuple[str, np.ndarray]]:
-    """``n`` (spoken script, augmented 16 kHz audio) pairs in training voices, cached by seed and index.
+def header_sentence(script: str, name: str, min_words: int = 30) -> str | None:
+    """The spoken sentence of ``script`` that names the patient (sentences end with "period"), and the
+    ones after it until ``min_words`` (the "Patient name: X. MRN: Y." style splits the header); or None.
+
+    ``name`` is the written name; the script says "St." as "Saint" (see :func:`dictations.speak`).
+    """
+    spoken_name = name.replace("St. ", "Saint ")
+    sentences = [s.strip() for s in script.replace(" new paragraph", "").split(" period") if s.strip()]
+    for start, sentence in enumerate(sentences):
+        if spoken_name in sentence:
+            end = start + 1
+            while end < len(sentences) and len(" ".join(sentences[start:end]).split()) < min_words:
+                end += 1
+            return " ".join(s + " period" for s in sentences[start:end])
+    return None
+
+
+def training_clips(n: int, seed: int, cache_dir: Path | None = None, headers: int = 0) -> list[tuple[str, np.ndarray]]:
+    """``n`` (spoken script, augmented 16 kHz audio) dictations in training voices, then ``headers``
+    patient-header sentences (from further dictations); cached by content (see :func:`_cached`).
 
     Scripts whose speech runs past one Whisper window are skipped: Whisper learns from windows,
-    and the app cuts long recordings at pauses before decoding.
+    and the app cuts long recordings at pauses before decoding. The dictations are drawn as
+    before header clips existed.
     """
     import random
 
     from ..dictations import dictation
-    from .speech import TRAIN_VOICES, augment, synthesize
 
     rng = random.Random(seed)
     clips, index = [], 0
     while len(clips) < n:
         row = dictation(rng, "train", spoken=True)
-        voice, speed = rng.choice(TRAIN_VOICES), rng.uniform(0.9, 1.2)
-        snr, band = rng.choice([None, 30.0, 20.0, 12.0]), rng.random() < 0.25
-        cached = cache_dir / f"{seed}-{index}.npy" if cache_dir else None
         index += 1
-        if cached and cached.is_file():
-            samples = np.load(cached)
-        else:
-            samples = synthesize(row["dictation"], voice, speed=speed)
-            samples = augment(samples, np.random.default_rng(seed * 100_003 + index), snr_db=snr, band_limit=band)
-            if cached:
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                np.save(cached, samples)
-        if samples.size <= MAX_CLIP_SECONDS * 16_000:
-            clips.append((row["dictation"], samples))
+        clip = _clip(rng, row["dictation"], seed * 100_003 + index, cache_dir)
+        if clip:
+            clips.append(clip)
+    rng, index = random.Random(f"{seed}-header"), 0
+    while len(clips) < n + headers:
+        row = dictation(rng, "train", spoken=True)
+        script = header_sentence(row["dictation"], row["report"]["patient"]["name"])
+        index += 1
+        if script and (clip := _clip(rng, script, seed * 100_003 + 10**6 + index, cache_dir)):
+            clips.append(clip)
     return clips
+
+
+def _clip(rng, script: str, noise_seed: int, cache_dir: Path | None) -> tuple[str, np.ndarray] | None:
+    """``script`` spoken by a random training voice at a random speed, augmented; None past one window."""
+    from .speech import TRAIN_VOICES, augment, synthesize
+
+    voice, speed = rng.choice(TRAIN_VOICES), rng.uniform(0.9, 1.2)
+    snr, band = rng.choice([None, 30.0, 20.0, 12.0]), rng.random() < 0.25
+    samples = _cached(cache_dir, (script, voice, speed, snr, band, noise_seed), lambda: augment(
+        synthesize(script, voice, speed=speed), np.random.default_rng(noise_seed), snr_db=snr, band_limit=band))
+    return (script, samples) if samples.size <= MAX_CLIP_SECONDS * 16_000 else None
+
+
+def _cached(cache_dir: Path | None, key: tuple, make) -> np.ndarray:
+    """``make()``'s audio, stored under a hash of everything that decides it (script, voice, speed,
+    augmentation). Session 5 found clips cached by seed and index paired with other scripts once
+    the generator's phrasings had changed: the adapter then learnt to write text it did not hear."""
+    import hashlib
+
+    if cache_dir is None:
+        return make()
+    path = cache_dir / (hashlib.sha256(repr(key).encode()).hexdigest()[:24] + ".npy")
+    if path.is_file():
+        return np.load(path)
+    samples = make()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, samples)
+    return samples
 
 
 def eval_clips(n: int, seed: int, cache_dir: Path | None = None) -> list[tuple[str, str, np.ndarray]]:
@@ -71,15 +119,8 @@ def eval_clips(n: int, seed: int, cache_dir: Path | None = None) -> list[tuple[s
     rows = [dictation(rng, "heldout", spoken=True) for _ in range(n)]
     out = []
     for voice in HELD_OUT_VOICES:
-        for i, row in enumerate(rows):
-            cached = cache_dir / f"eval-{seed}-{voice}-{i}.npy" if cache_dir else None
-            if cached and cached.is_file():
-                samples = np.load(cached)
-            else:
-                samples = synthesize(row["dictation"], voice)
-                if cached:
-                    cached.parent.mkdir(parents=True, exist_ok=True)
-                    np.save(cached, samples)
+        for row in rows:
+            samples = _cached(cache_dir, (row["dictation"], voice), lambda: synthesize(row["dictation"], voice))  # noqa: B023 - called at once
             out.append((voice, row["dictation"], samples))
     return out
 
@@ -154,7 +195,7 @@ def held_out_wer(transcriber, clips) -> dict:
     return {"by_voice": wer, "pooled": round(word_error_rate(refs, hyps), 4)}
 
 
-def train(config, n_clips: int = 120, n_eval: int = 2) -> Path:
+def train(config, n_clips: int = CLIPS, n_headers: int = HEADER_CLIPS, n_eval: int = EVAL_PER_VOICE) -> Path:
     """Train the decoder LoRA under ``config``; save it with its recipe JSON to ``out_dir/asr-adapter``.
 
     The recipe JSON records held-out-voice WER of the base model and of the adapted one. To ship
@@ -180,7 +221,7 @@ def train(config, n_clips: int = 120, n_eval: int = 2) -> Path:
         torch.set_num_threads(config.threads)
     cache = cache_root() / "asr-clips"
     base = WhisperTranscriber(adapter=False)
-    clips = training_clips(n_clips, config.seed, cache)
+    clips = training_clips(n_clips, config.seed, cache, headers=n_headers)
     evals = eval_clips(n_eval, config.seed + 1, cache)
     before = held_out_wer(base, evals)
     print(json.dumps({"held_out_wer_base": before}), flush=True)
@@ -199,8 +240,8 @@ def train(config, n_clips: int = 120, n_eval: int = 2) -> Path:
     trainer.model.peft_config["default"].base_model_name_or_path = embedded_model_dir().name  # not this machine's path
     trainer.model.save_pretrained(out)
     after = held_out_wer(WhisperTranscriber(adapter=out), evals)  # the adapter merged, as the app will use it
-    recipe = {"recipe": RECIPE, "seed": config.seed, "max_steps": config.max_steps, "lr": config.lr, "lr_schedule": config.lr_schedule,
-              "batch_size": batch_size, "clips": len(clips), "lora": LORA, "base": embedded_model_dir().name,
+    recipe = {"recipe": RECIPE, "command": f"boya train {RECIPE} --seed {config.seed} --max-steps {config.max_steps}", "seed": config.seed, "max_steps": config.max_steps, "lr": config.lr, "lr_schedule": config.lr_schedule,
+              "batch_size": batch_size, "clips": n_clips, "header_clips": n_headers, "lora": LORA, "base": embedded_model_dir().name,
               "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
               "held_out_wer_base": before, "held_out_wer_adapted": after, "eval_dictations_per_voice": n_eval,
               "train_seconds": round(time.time() - started, 1),

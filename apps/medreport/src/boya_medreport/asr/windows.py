@@ -2,7 +2,8 @@
 
 Whisper encodes a full 30 s window (~0.5 s of CPU on two threads for tiny.en) however
 little audio it holds, and each window adds its own prompt pass: a 30.4 s dictation cut
-into 25 s + 5.4 s costs nearly twice a 30 s one. Like faster-whisper's VAD filter, we
+into 25 s + 5.4 s costs nearly twice a 30 s one on one thread (two threads decode the two
+side by side: :func:`.whisper.side_by_side`). Like faster-whisper's VAD filter, we
 shorten the pauses (quiet stretches longer than ``MAX_PAUSE``) before cutting, but only
 when that saves a window: a recording that needs as many windows either way is left as
 recorded, so what already fits is transcribed exactly as before.
