@@ -240,7 +240,7 @@ def train(config, n_clips: int = CLIPS, n_headers: int = HEADER_CLIPS, n_eval: i
     trainer.model.peft_config["default"].base_model_name_or_path = embedded_model_dir().name  # not this machine's path
     trainer.model.save_pretrained(out)
     after = held_out_wer(WhisperTranscriber(adapter=out), evals)  # the adapter merged, as the app will use it
-    recipe = {"recipe": RECIPE, "command": f"boya train {RECIPE} --seed {config.seed} --max-steps {config.max_steps}", "seed": config.seed, "max_steps": config.max_steps, "lr": config.lr, "lr_schedule": config.lr_schedule,
+    recipe = {"recipe": RECIPE, "seed": config.seed, "max_steps": config.max_steps, "lr": config.lr, "lr_schedule": config.lr_schedule,
               "batch_size": batch_size, "clips": n_clips, "header_clips": n_headers, "lora": LORA, "base": embedded_model_dir().name,
               "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
               "held_out_wer_base": before, "held_out_wer_adapted": after, "eval_dictations_per_voice": n_eval,
