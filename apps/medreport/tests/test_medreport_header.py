@@ -35,6 +35,13 @@ def test_patient_fields(text, expected):
     ("CT of the abdomen none contrast", ("CT", "abdomen", None, False)),
     ("This is a C-A-T scan cervical spine", ("CT", "cervical spine", None, None)),
     ("MRQS cervical spine", ("MR", "cervical spine", None, None)),
+    # "MRI scan" heard as "-ris" + "skin" ("wrist" is a body part: only read so when another one follows)
+    ("an crease kin of the head with and without contrast", ("MR", "head", None, True)),
+    ("Wrist skin of the left ankle post contrast", ("MR", "ankle", "left", True)),
+    ("Wrist can right knee", ("MR", "knee", "right", None)),
+    ("Rhys Ken of the brain", ("MR", "head", None, None)),
+    ("wrist scan", (None, "wrist", None, None)),
+    ("X-rays of the left wrist skin", ("XR", "wrist", "left", None)),
     ("x-rayest of the chest", ("XR", "chest", None, None)),
     ("This is NX-Rays right wrist", ("XR", "wrist", "right", None)),
     ("the cinematography left leg veins", ("US", "lower extremity veins", "left", None)),

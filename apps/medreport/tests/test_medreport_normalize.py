@@ -57,6 +57,11 @@ from boya_medreport.normalize import normalize
         ("born October twentyest comma two thousand eight", "Born October 20, 2008"),
         ("date of birth March thirdth comma nineteen seventy seven", "Date of birth March 30, 1977"),
         ("ninety eighty two patients", "90 82 patients"),  # only where a date is due
+        # a day of twenty or thirty before a "two thousand" year is a day and a year, not one number
+        ("born July thirty two thousand four comma", "Born July 30, 2004,"),
+        ("born July twenty two thousand and five", "Born July 20, 2005"),
+        ("born July twenty one two thousand four", "Born July 21, 2004"),
+        ("a lesion of thirty two thousand four", "A lesion of 32004"),
         # record numbers
         ("M R N one two three four five six", "MRN 123456"),
         ("MRN 1-2-3-4-5-6, date of birth", "MRN 123456, date of birth"),

@@ -204,6 +204,8 @@ def exam_fields(text: str) -> dict:
     body_part = next((part for phrase, part in _phrases(vocab.body_parts(), _EXTRA_BODY) if f" {phrase} " in plain), None)
     if modality is None and body_part == "lower extremity veins" and " duplex " in plain:
         modality = "US"
+    if modality is None and (m := _MRI_SCAN_HEARD.search(text)) and exam_fields(text[m.end():])["body_part"]:
+        return exam_fields(f"{text[:m.start()]} MRI scan {text[m.end():]}")
     if modality is None:
         modality = _misheard_modality(text)
     laterality = None
@@ -229,6 +231,12 @@ _MISHEARD_MODALITIES = [
     ("XR", re.compile(r"\bn?x-?ray[a-z]*\b", re.I)),  # "NX-Rays": "an x-rays"
     ("US", re.compile(r"\b(?!(?:radi|angi|mamm|tom|ven|arteri|myel)ography)[a-z]{2,8}ography\b", re.I)),
 ]
+
+
+# "MRI scan" as Whisper hears some voices say it: a word ending like "-ris"/"-reese" and one like "skin"
+# ("an crease kin of the head", "wrist skin of the left ankle", "Rhys Ken of the brain"). Read so only in an
+# exam description that names no modality and names a body part after it ("wrist" itself is one).
+_MRI_SCAN_HEARD = re.compile(r"\b\w*rh?[aeiouy]+s[et]?e?\s+s?[ck][aeiy]n\b", re.I)
 
 
 def _misheard_modality(text: str) -> str | None:

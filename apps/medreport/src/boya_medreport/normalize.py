@@ -405,6 +405,8 @@ def _day(tokens: list[str], i: int) -> tuple[int, int] | None:
     if low in {"twenty", "thirty"} and i + 1 < len(tokens) and _low(tokens[i + 1]) in _ORDINALS:
         day = _TENS[low] + _ORDINALS[_low(tokens[i + 1])]
         return (day, i + 2) if day <= 31 else None
+    if low in {"twenty", "thirty"} and _year(tokens, i + 1):  # "July thirty two thousand four": the 30th, not 32004
+        return _TENS[low], i + 1
     parsed = _cardinal(tokens, i)
     return parsed if parsed and 1 <= parsed[0] <= 31 else None
 
