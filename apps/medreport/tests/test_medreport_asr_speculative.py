@@ -10,7 +10,6 @@ import pytest
 import torch
 from boya_medreport.asr.whisper_decode import MAX_DRAFT, GreedyDecoder
 from boya_medreport.asr.whisper_draft import NgramDrafter, _best_continuations
-from boya_medreport.asr.whisper_model import Whisper
 
 VOCAB = 1000
 PROMPT = [990, 991, 992]
@@ -20,20 +19,9 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
-def tiny():
-    """A random tiny Whisper (our module, no transformers); a wide init keeps greedy picks clear of float ties."""
-    config = {"vocab_size": VOCAB, "num_mel_bins": 80, "d_model": 64, "encoder_layers": 2, "decoder_layers": 2,
-              "encoder_attention_heads": 4, "decoder_attention_heads": 4, "encoder_ffn_dim": 128,
-              "decoder_ffn_dim": 128, "max_source_positions": 1500, "max_target_positions": 448}  # fmt: skip
-    torch.manual_seed(0)
-    model = Whisper(config).eval().requires_grad_(False)
-    for name, parameter in model.named_parameters():
-        if "layer_norm" in name:
-            parameter.fill_(1.0 if name.endswith("weight") else 0.0)
-        else:
-            parameter.normal_(0, 0.3)
-    features = torch.randn(1, 80, 3000)
-    return model, features
+def tiny(random_tiny_whisper):
+    assert random_tiny_whisper[0].config["vocab_size"] == VOCAB
+    return random_tiny_whisper
 
 
 def greedy(model, features, **kwargs):
@@ -160,7 +148,7 @@ def test_the_shipped_model_decodes_the_same_tokens_speculatively():
     from boya_medreport.asr.speech import synthesize
     from boya_medreport.asr.whisper import WhisperTranscriber
 
-    transcriber = WhisperTranscriber()
+    transcriber = WhisperTranscriber(beam_size=1)
     generation = transcriber.generation
     prompt = transcriber.previous_text_ids(RADIOLOGY_PROMPT) + generation["start"]
     plain = GreedyDecoder(transcriber.model)

@@ -2,7 +2,8 @@
 audio->report micro-F1 on voices held out from ASR adaptation, with wall and CPU seconds per stage
 (load: imports, extractor, Whisper; per 30 s: audio decoding, ASR, normalisation, extraction + rules
 + HL7), and the ASR's encoder CPU seconds and decoder CPU milliseconds per token on one dictation,
-and how speculative decoding did: decoder passes, tokens per pass, share of guessed tokens kept.
+and the decoder passes and tokens (with greedy speculative decoding, also tokens per pass and the
+share of guessed tokens kept).
 Measured on one thread (on a shared 2-core box one thread was ~7x faster than two) with dictations
 in spoken style ("comma", "period", spoken numbers), which is what a radiologist says and the ASR +
 normaliser must handle. The load figures time ``import torch`` and our ASR modules: transcribing
@@ -49,10 +50,12 @@ def run(
     seed: int = 7,
     adapter: bool = True,
     threads: int = 1,
+    beam_size: int | None = None,
     speculative: bool = True,
 ) -> dict:
     """The figures of ``boya medreport bench``; ``adapter=False`` measures the base Whisper (no LoRA),
-    ``speculative=False`` one token per decoder pass (the same text, for comparison).
+    ``beam_size`` sets Whisper's beams (None: the transcriber's default; 1: greedy), and with one
+    beam ``speculative=False`` one token per decoder pass (the same text, for comparison).
 
     ``threads=2`` measures the "2 CPU cores" bar on a quiet machine (on a shared one it is slower).
     """
@@ -99,8 +102,9 @@ def run(
         from .audio import load_audio
         from .normalize import normalize
 
+        beams = {} if beam_size is None else {"beam_size": beam_size}
         transcriber = load.time(
-            "whisper", WhisperTranscriber, adapter=None if adapter else False, speculative=speculative
+            "whisper", WhisperTranscriber, adapter=None if adapter else False, speculative=speculative, **beams
         )
     except Exception as error:  # noqa: BLE001 - any missing piece of the audio stage is reported, not faked
         result["notes"].append(f"audio path not available: {type(error).__name__}: {error}")
@@ -123,6 +127,7 @@ def run(
             hyps.append(text)
             golds.append(row["report"])
         wer[voice] = round(word_error_rate([r["dictation"] for r in voice_rows], hyps), 4)
+    result["asr_beam_size"] = transcriber.beam_size
     result["asr_decoding"] = _decoding_stats(transcriber.decoder.stats)
     result.update(
         _asr_split(

@@ -283,13 +283,14 @@ def train(out_dir, max_steps, seed, install):
 @click.option("--audio/--no-audio", default=True, show_default=True, help="Also time audio -> HL7 and WER (needs the ASR stage).")
 @click.option("--asr-adapter/--no-asr-adapter", "adapter", default=True, show_default=True, help="Whisper with the shipped dictation adapter, or the base model.")
 @click.option("--threads", default=1, show_default=True, help="torch intra-op threads (the bar is on 2 cores; 1 is faster when other jobs share them).")
-@click.option("--speculative/--no-speculative", default=True, show_default=True, help="Speculative Whisper decoding (same text), or one token per decoder pass.")
+@click.option("--beam-size", type=click.IntRange(min=1), default=None, help="Whisper beams (default: the app's, 4); 1 decodes greedily.")
+@click.option("--speculative/--no-speculative", default=True, show_default=True, help="With --beam-size 1: speculative decoding (same text), or one token per decoder pass.")
 @click.option("--json", "as_json", is_flag=True)
-def bench(n, audio, adapter, threads, speculative, as_json):
+def bench(n, audio, adapter, threads, beam_size, speculative, as_json):
     """Time the pipeline (model load, warm seconds per 30 s dictation) and ASR WER by held-out voice."""
     from .bench import run
 
-    result = run(n, audio, adapter=adapter, threads=threads, speculative=speculative)
+    result = run(n, audio, adapter=adapter, threads=threads, beam_size=beam_size, speculative=speculative)
     if as_json:
         _echo_json(result)
     else:

@@ -34,6 +34,16 @@ SLACK = 1e-3  # absolute margin on the bound for float rounding in the int8 kern
 MAX_DRAFT = 4  # guesses per pass at most: longer drafts were rarely all right (measured on bench dictations)
 
 
+def quantized_head(weight: torch.Tensor):
+    """The output projection on int8 weights with one scale per vocabulary row, and that scale and
+    the rounded weights (float) from which the greedy decoder bounds its error."""
+    from boya.runtime.inference.int8_linear import Int8DynamicLinear
+
+    scale = (torch.linalg.vector_norm(weight, float("inf"), dim=1) / 127).clamp(min=1e-12)
+    steps = (weight / scale[:, None]).round_()  # in [-127, 127] by the choice of scale
+    return Int8DynamicLinear(steps.to(torch.int8), scale, None), scale, steps
+
+
 class GreedyDecoder:
     """Greedy token ids of a window; ``int8_head=False`` computes every fp32 logit instead.
 
@@ -42,15 +52,11 @@ class GreedyDecoder:
     """
 
     def __init__(self, model: Whisper, *, int8_head: bool = True, drafter=None):
-        from boya.runtime.inference.int8_linear import Int8DynamicLinear
-
         self.model, self.drafter = model, drafter
         self.weight = model.model.decoder.embed_tokens.weight  # tied output projection, after any LoRA merge
         self.head = None
         if int8_head:
-            scale = (torch.linalg.vector_norm(self.weight, float("inf"), dim=1) / 127).clamp(min=1e-12)
-            steps = (self.weight / scale[:, None]).round_()  # in [-127, 127] by the choice of scale
-            self.head = Int8DynamicLinear(steps.to(torch.int8), scale, None)
+            self.head, scale, steps = quantized_head(self.weight)
             self.half_scale = scale / 2
             self.quantized_l1 = steps.abs_().sum(dim=1) * scale
         self.stats = dict.fromkeys(("windows", "passes", "tokens", "drafted", "accepted"), 0)
