@@ -17,6 +17,10 @@ from boya_medreport import header, sections
     ("Patient Li Wei, 60-year-old men, MRN 77.", {"name": "Li Wei", "mrn": "77", "birth_date": None, "sex": "male"}),
     # the surname written "St. Clair" is dictated "Saint Clair"
     ("Patient is Paloma Saint Clair, a male patient, MRN 3765.", {"name": "Paloma St. Clair", "mrn": "3765", "birth_date": None, "sex": "male"}),
+    # a first name written lower-case by the recogniser; not an article before a misheard name
+    ("This is ingrid Lopez, woman, born on December 27, 1981.",
+     {"name": "Ingrid Lopez", "mrn": None, "birth_date": "1981-12-27", "sex": "female"}),
+    ("This is a Nike Rossi, female, MRN 42.", {"name": None, "mrn": "42", "birth_date": None, "sex": "female"}),
     ("This is Chloe St Clair, woman, MRN 3765.", {"name": "Chloe St. Clair", "mrn": "3765", "birth_date": None, "sex": "female"}),
 ])
 def test_patient_fields(text, expected):

@@ -31,7 +31,8 @@ _NAME_CUES = [
     re.compile(rf"\b[Pp]atient\s*(?:is|:)?\s+{_NAME}"),
     re.compile(rf"\b[Nn]ame\s*(?:is|:)?\s*{_NAME}"),
     re.compile(rf"\bfor\s+(?:patient\s+)?{_NAME}\s*,"),
-    re.compile(rf"\b(?:This is|We have)\s+{_NAME}\s*,"),
+    # a first name the recogniser wrote lower-case ("This is ingrid Lopez,"), read here only, before the comma
+    re.compile(rf"\b(?:This is|We have)\s+([A-Za-z][a-z'\-]*(?:\s+{_NAME_WORD}){{1,3}})\s*,"),
     re.compile(rf"^{_NAME}\s*,"),
 ]
 _NOT_NAMES = {"ct", "mri", "mr", "x-ray", "the", "a", "an", "exam", "this", "male", "female", "patient", "name", "dob", "mrn"}
@@ -176,6 +177,7 @@ def _name(text: str) -> str | None:
             if words and len(words[-1]) > 3:
                 words[-1] = words[-1].rstrip(".")
             if len(words) >= 2 and words[0].lower() not in _NOT_NAMES:
+                words[0] = words[0][0].upper() + words[0][1:]
                 # a dictated "Saint Clair" (which Whisper may write "St Clair") is the surname records write "St. Clair"
                 return " ".join("St." if w in ("Saint", "St") and i + 1 < len(words) else w for i, w in enumerate(words))
     return None
