@@ -44,6 +44,7 @@ def test_patient_fields(text, expected):
     ("Wrist skin of the left ankle post contrast", ("MR", "ankle", "left", True)),
     ("Wrist can right knee", ("MR", "knee", "right", None)),
     ("Rhys Ken of the brain", ("MR", "head", None, None)),
+    ("MRN skin of the left knee", ("MR", "knee", "left", None)),
     ("wrist scan", (None, "wrist", None, None)),
     ("X-rays of the left wrist skin", ("XR", "wrist", "left", None)),
     ("x-rayest of the chest", ("XR", "chest", None, None)),

@@ -235,10 +235,11 @@ _MISHEARD_MODALITIES = [
 ]
 
 
-# "MRI scan" as Whisper hears some voices say it: a word ending like "-ris"/"-reese" and one like "skin"
-# ("an crease kin of the head", "wrist skin of the left ankle", "Rhys Ken of the brain"). Read so only in an
-# exam description that names no modality and names a body part after it ("wrist" itself is one).
-_MRI_SCAN_HEARD = re.compile(r"\b\w*rh?[aeiouy]+s[et]?e?\s+s?[ck][aeiy]n\b", re.I)
+# "MRI scan" as Whisper hears some voices say it: a word ending like "-ris"/"-reese" (or "MRN") and one like
+# "skin" ("an crease kin of the head", "wrist skin of the left ankle", "Rhys Ken of the brain", "MRN skin of the
+# knee"). Read so only in an exam description that names no modality and names a body part after it ("wrist"
+# itself is one).
+_MRI_SCAN_HEARD = re.compile(r"\b(?:\w*rh?[aeiouy]+s[et]?e?|MRN)\s+s?[ck][aeiy]n\b", re.I)
 
 
 def _misheard_modality(text: str) -> str | None:
