@@ -3,15 +3,20 @@
 Greedy decoding commits to each token's single best pick; a misheard syllable early in a
 name or a term ("Paul Omana Kamura") then steers every later token. Keeping the ``beam_size``
 most probable partial transcripts and ranking the finished ones by mean log-probability per
-token (Whisper's ranking without a length penalty) recovers many of them: on 60 held-out
-bench dictations 4 beams cut WER from 0.109 to 0.086 (names right: 0.50 -> 0.60).
+token (Whisper's ranking without a length penalty) recovers many of them. On 60 held-out bench
+dictations (the app's text stages the same): WER 0.109 -> 0.086, names right 0.50 -> 0.62,
+audio micro-F1 0.896 -> 0.910 (2 beams: 0.905, 3: 0.906); on 60 of another seed 0.918 -> 0.935.
+The price is speculation: greedy decoding checks n-gram guesses several tokens a pass, a beam
+search moves one token a pass, ~1.3x the ASR time.
 
-The beams run through the decoder as one batch: a pass with 4 rows reads the same ~70 MB
+The beams run through the decoder as one batch: a pass with 4 rows reads the same ~55 MB
 of weights and keys/values as a pass with 1, so a step costs little more than a greedy one.
 Each step the self-attention cache rows follow their beams (a gather of the filled
 positions only). Log-probabilities come from the int8 output head
-(:func:`.whisper_decode.quantized_head`): an int8 logit is within ~0.01 of the fp32 one, far below
-the gaps a beam's ranking turns on.
+(:func:`.whisper_decode.quantized_head`, a quarter of the fp32 head's memory traffic). They are
+approximate: among each step's 8 best tokens they differ from fp32 by 0.09 on average (at most
+0.5, one bench window). Measured on the 60 bench dictations, fp32 log-probabilities gave the
+same transcript for 44 and micro-F1 0.906 against these 0.910: no loss to pay 80 MB a step for.
 """
 
 import threading
