@@ -23,7 +23,7 @@ import threading
 
 import torch
 
-from .whisper_decode import quantized_head
+from .whisper_decode import prefill, quantized_head, suppression_masks
 from .whisper_model import Whisper
 
 
@@ -53,18 +53,9 @@ class BeamDecoder:
         """The new token ids after ``prompt`` of the best finished beam (ending with ``eos``), or of the
         best unfinished one when the budget ran out first."""
         model, width = self.model, self.beam_size
-        if len(prompt) + max_new_tokens > model.max_target_positions:
-            raise ValueError(
-                f"{len(prompt)} prompt + {max_new_tokens} new tokens exceed the decoder's {model.max_target_positions}"
-            )
         vocab = self.weight.shape[0]
-        mask = torch.zeros(vocab)
-        mask[list(suppress)] = float("-inf")
-        first_mask = mask.clone()
-        first_mask[list(begin_suppress)] = float("-inf")
-        cross = model.cross_keys_values(model.encode(features))
-        cache = model.new_cache()
-        hidden = model.decode(torch.tensor([prompt]), cache, cross, 0)[:, -1]
+        mask, first_mask = suppression_masks(vocab, suppress, begin_suppress)
+        cross, cache, hidden = prefill(model, features, prompt, max_new_tokens)
         scores = torch.log_softmax(self.head(hidden) + first_mask, dim=-1)[0]
         top = torch.topk(scores, width)
         beams = [[token] for token in top.indices.tolist()]

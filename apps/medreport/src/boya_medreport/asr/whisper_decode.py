@@ -34,6 +34,28 @@ SLACK = 1e-3  # absolute margin on the bound for float rounding in the int8 kern
 MAX_DRAFT = 4  # guesses per pass at most: longer drafts were rarely all right (measured on bench dictations)
 
 
+def suppression_masks(vocab: int, suppress, begin_suppress) -> tuple[torch.Tensor, torch.Tensor]:
+    """Additive logit masks: the checkpoint's ``suppress`` tokens at every step, and with them its
+    ``begin_suppress`` tokens at the first."""
+    mask = torch.zeros(vocab)
+    mask[list(suppress)] = float("-inf")
+    first = mask.clone()
+    first[list(begin_suppress)] = float("-inf")
+    return mask, first
+
+
+def prefill(model: Whisper, features: torch.Tensor, prompt: list[int], max_new_tokens: int):
+    """A window's start: the cross-attention keys/values, the self-attention cache holding the prompt, and
+    the last prompt token's hidden state ``(1, d_model)``; a budget past the decoder's context is refused."""
+    if len(prompt) + max_new_tokens > model.max_target_positions:
+        raise ValueError(
+            f"{len(prompt)} prompt + {max_new_tokens} new tokens exceed the decoder's {model.max_target_positions}"
+        )
+    cross = model.cross_keys_values(model.encode(features))
+    cache = model.new_cache()
+    return cross, cache, model.decode(torch.tensor([prompt]), cache, cross, 0)[0, -1:]
+
+
 def quantized_head(weight: torch.Tensor):
     """The output projection on int8 weights with one scale per vocabulary row, and that scale and
     the rounded weights (float) from which the greedy decoder bounds its error."""
@@ -75,17 +97,8 @@ class GreedyDecoder:
     ) -> list[int]:
         """The new token ids after ``prompt`` (ending with ``eos`` unless the budget ran out)."""
         model = self.model
-        if len(prompt) + max_new_tokens > model.max_target_positions:
-            raise ValueError(
-                f"{len(prompt)} prompt + {max_new_tokens} new tokens exceed the decoder's {model.max_target_positions}"
-            )
-        mask = torch.zeros(self.weight.shape[0])
-        mask[list(suppress)] = float("-inf")
-        first_mask = mask.clone()
-        first_mask[list(begin_suppress)] = float("-inf")
-        cross = model.cross_keys_values(model.encode(features))
-        cache = model.new_cache()
-        hidden = model.decode(torch.tensor([prompt]), cache, cross, 0)[0, -1:]
+        mask, first_mask = suppression_masks(self.weight.shape[0], suppress, begin_suppress)
+        cross, cache, hidden = prefill(model, features, prompt, max_new_tokens)
         tokens = [next(self.picks(hidden, first_mask))]
         drafts = self.drafter.session(prompt + tokens) if self.drafter else None
         position = len(prompt)  # where the last picked token goes: the cache holds everything before it
