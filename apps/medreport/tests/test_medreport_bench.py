@@ -22,3 +22,15 @@ def test_bench_without_audio_reports_text_figures_and_nulls_the_audio_ones():
     for key in ("load_seconds", "seconds_per_30s_dictation", "wer_by_voice", "audio_micro_f1"):
         assert figures[key] is None
     assert figures["notes"] == ["audio path not measured (--no-audio)"]
+
+
+def test_bench_with_unseen_names_says_so():
+    threads = torch.get_num_threads()
+    try:
+        result = CliRunner().invoke(
+            cli, ["medreport", "bench", "--json", "--dictations", "2", "--no-audio", "--unseen-names"]
+        )
+    finally:
+        torch.set_num_threads(threads)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["patient_names"] == "unseen"

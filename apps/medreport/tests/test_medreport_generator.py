@@ -50,3 +50,19 @@ def test_linearized_findings_round_trip():
 def test_size_in_mm_is_the_largest_dimension():
     assert dictations.size_mm("1.2 x 0.9 cm") == 12
     assert dictations.size_mm("6 x 15 x 4 mm") == 15
+
+
+def test_with_name_swaps_the_patient_name_in_written_and_spoken_dictations():
+    assert not set(dictations.UNSEEN_FIRST) & set(dictations.FIRST)
+    assert not set(dictations.UNSEEN_LAST) & set(dictations.LAST)
+    rng = random.Random(3)
+    rows = [dictations.dictation(rng, "heldout", spoken=spoken) for spoken in (False, True) * 40]
+    rows += [dictations.dictation(random.Random(s), "heldout", spoken=True) for s in range(200)]
+    saints = [r for r in rows if "St. Clair" in r["report"]["patient"]["name"]]
+    assert saints and any("Saint Clair" in r["dictation"] for r in saints)  # the spoken form is swapped too
+    for row in rows:
+        old = row["report"]["patient"]["name"]
+        swapped = dictations.with_name(row, "Oscar Becker")
+        assert swapped["report"]["patient"]["name"] == "Oscar Becker" and "Oscar Becker" in swapped["dictation"]
+        assert old not in swapped["dictation"] and old.replace("St. ", "Saint ") not in swapped["dictation"]
+        assert swapped["report"]["findings"] == row["report"]["findings"] and row["report"]["patient"]["name"] == old

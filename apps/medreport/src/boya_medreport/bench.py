@@ -52,10 +52,13 @@ def run(
     threads: int = 1,
     beam_size: int | None = None,
     speculative: bool = True,
+    unseen_names: bool = False,
 ) -> dict:
     """The figures of ``boya medreport bench``; ``adapter=False`` measures the base Whisper (no LoRA),
     ``beam_size`` sets Whisper's beams (None: the transcriber's default; 1: greedy), and with one
     beam ``speculative=False`` one token per decoder pass (the same text, for comparison).
+    ``unseen_names=True`` gives every dictation a patient name from no generator list (see
+    :data:`.dictations.UNSEEN_FIRST`), the same dictations otherwise.
 
     ``threads=2`` measures the "2 CPU cores" bar on a quiet machine (on a shared one it is slower).
     """
@@ -64,18 +67,22 @@ def run(
     load.time("import_asr", __import__, "boya_medreport.asr.whisper_decode")  # our Whisper; no transformers
     import torch
 
-    from .dictations import dictation
+    from .dictations import UNSEEN_FIRST, UNSEEN_LAST, dictation, with_name
     from .eval import score
     from .extract.model import Extractor
 
     torch.set_num_threads(threads)
     rng = random.Random(seed)
     rows = [dictation(rng, "heldout", spoken=True) for _ in range(n)]
+    if unseen_names:
+        names = random.Random(seed + 1)
+        rows = [with_name(r, f"{names.choice(UNSEEN_FIRST)} {names.choice(UNSEEN_LAST)}") for r in rows]
     texts = [r["dictation"] for r in rows]
     extractor = load.time("extractor", Extractor)
     result = {
         "extract_load_seconds": round(load.wall["extractor"], 3),
         "threads": torch.get_num_threads(),
+        "patient_names": "unseen" if unseen_names else "generator lists",
         "notes": [],
     }
     _text_pipeline(texts[:2], extractor)  # warm-up

@@ -285,12 +285,13 @@ def train(out_dir, max_steps, seed, install):
 @click.option("--threads", default=1, show_default=True, help="torch intra-op threads (the bar is on 2 cores; 1 is faster when other jobs share them).")
 @click.option("--beam-size", type=click.IntRange(min=1), default=None, help="Whisper beams (default: the app's, 4); 1 decodes greedily.")
 @click.option("--speculative/--no-speculative", default=True, show_default=True, help="With --beam-size 1: speculative decoding (same text), or one token per decoder pass.")
+@click.option("--unseen-names", is_flag=True, help="Give the dictations patient names from no generator list (the ASR adapter never heard them).")
 @click.option("--json", "as_json", is_flag=True)
-def bench(n, audio, adapter, threads, beam_size, speculative, as_json):
+def bench(n, audio, adapter, threads, beam_size, speculative, unseen_names, as_json):
     """Time the pipeline (model load, warm seconds per 30 s dictation) and ASR WER by held-out voice."""
     from .bench import run
 
-    result = run(n, audio, adapter=adapter, threads=threads, beam_size=beam_size, speculative=speculative)
+    result = run(n, audio, adapter=adapter, threads=threads, beam_size=beam_size, speculative=speculative, unseen_names=unseen_names)
     if as_json:
         _echo_json(result)
     else:

@@ -405,6 +405,19 @@ LAST = ["Lopez", "Brown", "Nguyen", "Chen", "Garcia", "Park", "Patel", "Tanaka",
         "Haddad", "Silva", "Kowalski", "Okafor", "Schmidt", "Yamamoto", "O'Brien", "Fernandez", "Novak", "Mensah", "Kim", "Larsen", "Moreau",
         "Kaur", "Abdullah", "Petrov", "Costa", "Van Dijk", "McDonald", "Nakamura", "Adeyemi", "Hernandez", "Lindqvist", "Goldberg", "Santos",
         "Rahman", "Fischer", "Horvath", "Papadopoulos", "Wojcik", "Osei", "Bianchi", "Jensen", "Zhang", "Morales", "Dlamini", "St. Clair"]
+# Names in neither list: every split draws FIRST and LAST, so an ASR adapter trained on generated dictations has
+# heard the held-out dictations' names; `boya medreport bench --unseen-names` swaps these in to measure names it never heard.
+UNSEEN_FIRST = ["Oscar", "Helen", "Pablo", "Nora", "Felix", "Irene", "Victor", "Clara", "Dmitri", "Leah",
+                "Marco", "Ruth", "Andre", "Esther", "Boris", "Yara", "Tobias", "Ines", "Kofi", "Mina"]  # fmt: skip
+UNSEEN_LAST = ["Becker", "Howard", "Moreno", "Sato", "Lindberg", "Quinn", "Ortega", "Weber", "Kovac", "Reyes",
+               "Holm", "Dorsey", "Mahler", "Pike", "Castro", "Abbott", "Nilsson", "Okoro", "Varga", "Duarte"]  # fmt: skip
+
+
+def with_name(row: dict, name: str) -> dict:
+    """``row`` (from :func:`dictation`) with the patient's name replaced in the text, written or spoken, and in the report."""
+    old = row["report"]["patient"]["name"]
+    text = row["dictation"].replace(old, name).replace(old.replace("St. ", "Saint "), name)
+    return {**row, "dictation": text, "report": {**row["report"], "patient": {**row["report"]["patient"], "name": name}}}
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
 ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen",
         "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
