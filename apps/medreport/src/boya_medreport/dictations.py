@@ -418,6 +418,8 @@ def with_name(row: dict, name: str) -> dict:
     old = row["report"]["patient"]["name"]
     text = row["dictation"].replace(old, name).replace(old.replace("St. ", "Saint "), name)
     return {**row, "dictation": text, "report": {**row["report"], "patient": {**row["report"]["patient"], "name": name}}}
+
+
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
 ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen",
         "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
