@@ -7,7 +7,7 @@ token (Whisper's ranking without a length penalty) recovers many of them. On 60 
 dictations (the app's text stages the same): WER 0.109 -> 0.086, names right 0.50 -> 0.62,
 audio micro-F1 0.896 -> 0.910 (2 beams: 0.905, 3: 0.906); on 60 of another seed 0.918 -> 0.935.
 The price is speculation: greedy decoding checks n-gram guesses several tokens a pass, a beam
-search moves one token a pass, ~1.3x the ASR time.
+search moves one token a pass: 1.41x the ASR wall time on the bench's 20 dictations (2 threads).
 
 The beams run through the decoder as one batch: a pass with 4 rows reads the same ~55 MB
 of weights and keys/values as a pass with 1, so a step costs little more than a greedy one.
