@@ -34,6 +34,21 @@ SLACK = 1e-3  # absolute margin on the bound for float rounding in the int8 kern
 MAX_DRAFT = 4  # guesses per pass at most: longer drafts were rarely all right (measured on bench dictations)
 
 
+class DecodeStats(dict):
+    """Counts over every window a decoder has decoded: ``windows``, decoder ``passes``, ``tokens``, and the
+    guesses ``drafted`` and ``accepted``. Windows may be decoded on several threads at once, so each adds
+    its counts in one step, under a lock."""
+
+    def __init__(self):
+        super().__init__(dict.fromkeys(("windows", "passes", "tokens", "drafted", "accepted"), 0))
+        self._lock = threading.Lock()
+
+    def add(self, counts: dict) -> None:
+        with self._lock:
+            for key, count in counts.items():
+                self[key] += count
+
+
 def suppression_masks(vocab: int, suppress, begin_suppress) -> tuple[torch.Tensor, torch.Tensor]:
     """Additive logit masks: the checkpoint's ``suppress`` tokens at every step, and with them its
     ``begin_suppress`` tokens at the first."""
@@ -81,8 +96,7 @@ class GreedyDecoder:
             self.head, scale, steps = quantized_head(self.weight)
             self.half_scale = scale / 2
             self.quantized_l1 = steps.abs_().sum(dim=1) * scale
-        self.stats = dict.fromkeys(("windows", "passes", "tokens", "drafted", "accepted"), 0)
-        self._stats_lock = threading.Lock()  # windows may be decoded on several threads at once
+        self.stats = DecodeStats()
 
     @torch.inference_mode()
     def generate(
@@ -120,9 +134,7 @@ class GreedyDecoder:
             counts["drafted"] += len(guesses)
             counts["accepted"] += len(new) - 1
         counts["windows"], counts["tokens"] = 1, len(tokens)
-        with self._stats_lock:
-            for key, count in counts.items():
-                self.stats[key] += count
+        self.stats.add(counts)
         return tokens
 
     def picks(self, hidden: torch.Tensor, mask: torch.Tensor):
