@@ -13,7 +13,7 @@ CONSTRAINTS = ("-c", "constraints.txt")
 PACKAGES = ("./packages/core", "./apps/medreport", "./apps/exercises", "./apps/anchor")
 TEST_PACKAGES = (
     "./packages/core[test,inference,bench]",
-    "./apps/medreport[test]",
+    "./apps/medreport[test,sphinx]",
     "./apps/exercises",
     "./apps/anchor[eval]",
 )

@@ -281,17 +281,22 @@ def train(out_dir, max_steps, seed, install):
 @medreport.command()
 @click.option("--dictations", "n", default=20, show_default=True, help="Dictations to time (text path) and to speak for the audio path.")
 @click.option("--audio/--no-audio", default=True, show_default=True, help="Also time audio -> HL7 and WER (needs the ASR stage).")
+@click.option("--asr", "backend", default="whisper", show_default=True, help="ASR backend (see the asr_backends hook); the Whisper options below apply to whisper only.")
 @click.option("--asr-adapter/--no-asr-adapter", "adapter", default=True, show_default=True, help="Whisper with the shipped dictation adapter, or the base model.")
 @click.option("--threads", default=1, show_default=True, help="torch intra-op threads (the bar is on 2 cores; 1 is faster when other jobs share them).")
 @click.option("--beam-size", type=click.IntRange(min=1), default=None, help="Whisper beams (default: the app's, 4); 1 decodes greedily.")
 @click.option("--speculative/--no-speculative", default=True, show_default=True, help="With --beam-size 1: speculative decoding (same text), or one token per decoder pass.")
 @click.option("--unseen-names", is_flag=True, help="Give the dictations patient names from no generator list (the ASR adapter never heard them).")
 @click.option("--json", "as_json", is_flag=True)
-def bench(n, audio, adapter, threads, beam_size, speculative, unseen_names, as_json):
+def bench(n, backend, audio, adapter, threads, beam_size, speculative, unseen_names, as_json):
     """Time the pipeline (model load, warm seconds per 30 s dictation) and ASR WER by held-out voice."""
+    from .asr import backends
     from .bench import run
 
-    result = run(n, audio, adapter=adapter, threads=threads, beam_size=beam_size, speculative=speculative, unseen_names=unseen_names)
+    if backend not in backends():
+        raise click.BadParameter(f"unknown ASR backend {backend!r}; available: {', '.join(sorted(backends()))}", param_hint="--asr")
+    result = run(n, audio, adapter=adapter, threads=threads, beam_size=beam_size, speculative=speculative,
+                 unseen_names=unseen_names, asr=backend)  # fmt: skip
     if as_json:
         _echo_json(result)
     else:

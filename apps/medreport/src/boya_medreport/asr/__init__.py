@@ -2,8 +2,9 @@
 
 Backends come from the app's ``asr_backends(register)`` hook: ``register(name, load)``
 where ``load(model=None)`` returns an object with ``transcribe(samples, prompt) -> str``
-(16 kHz mono float32 in, plain text out). The built-in ``whisper`` and ``ctc``
-backends are registered through the same hook by :func:`register_builtin_backends`.
+(16 kHz mono float32 in, plain text out). The built-in ``whisper``, ``ctc`` and
+``sphinx`` (optional: PocketSphinx) backends are registered through the same hook by
+:func:`register_builtin_backends`.
 Loaded backends are kept (one per backend and model) so a warm app transcribes
 without reloading.
 """
@@ -29,9 +30,10 @@ RADIOLOGY_PROMPT = (
 
 
 def register_builtin_backends(register) -> None:
-    """Register ``whisper`` and ``ctc``; the app's plugin calls this from its ``asr_backends`` hook."""
+    """Register ``whisper``, ``ctc`` and ``sphinx``; the app's plugin calls this from its ``asr_backends`` hook."""
     register("whisper", _load_whisper)
     register("ctc", _load_ctc)
+    register("sphinx", _load_sphinx)
 
 
 def _load_whisper(model=None):
@@ -44,6 +46,12 @@ def _load_ctc(model=None):
     from .ctc import CTCTranscriber
 
     return CTCTranscriber(model)
+
+
+def _load_sphinx(model=None):
+    from .sphinx import SphinxTranscriber
+
+    return SphinxTranscriber(model)
 
 
 def backends() -> dict:
