@@ -48,3 +48,23 @@ def test_build_ui_has_prefixed_api_names():
     blocks = ui.build_ui()
     names = {d.api_name for d in blocks.fns.values() if d.api_name}
     assert names and all(name.startswith("medreport_") for name in names)
+
+
+def test_the_engine_choice_offers_every_backend_whisper_first(tmp_path):
+    import wave
+
+    import numpy as np
+    import pytest
+
+    engines = ui._engines()
+    assert engines[0] == "whisper" and {"ctc", "sphinx"} <= set(engines)
+    pytest.importorskip("pocketsphinx")
+    from boya_medreport.asr.speech import synthesize
+
+    samples = synthesize("No pneumothorax period", "festival-kal")
+    path = tmp_path / "dictation.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(16_000)
+        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    text, status = ui.transcribe_audio(str(path), "sphinx")
+    assert status.startswith("Transcribed by sphinx") and "pneumothorax" in text.lower()

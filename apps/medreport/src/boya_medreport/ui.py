@@ -42,6 +42,13 @@ def transcribe_audio(audio_path, backend: str = "whisper"):
     return result["text"], f"Transcribed by {result['backend']} in {result['seconds']:.1f} s; check and correct the text, then Extract."
 
 
+def _engines() -> list[str]:
+    """The ASR backends the installed plugins register, Whisper first (the default)."""
+    from .asr import backends
+
+    return sorted(backends(), key=lambda name: (name != "whisper", name))
+
+
 def report_to_form(report: dict) -> list:
     """The form values for a report, in the order of :func:`form_outputs`."""
     patient, exam = report.get("patient") or {}, report.get("exam") or {}
@@ -176,6 +183,7 @@ def build_ui():
         with gr.Row():
             audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Recording")
             with gr.Column():
+                engine = gr.Dropdown(_engines(), value="whisper", label="ASR engine")
                 transcribe_button = gr.Button("Transcribe")
                 asr_status = gr.Markdown()
         transcript = gr.Textbox(label="Transcript / dictation text (editable)", lines=6, elem_id="medreport-transcript")
@@ -222,7 +230,7 @@ def build_ui():
                                      interactive=False)
         refresh = gr.Button("Refresh history")
 
-        transcribe_button.click(transcribe_audio, [audio], [transcript, asr_status], api_name="medreport_transcribe")
+        transcribe_button.click(transcribe_audio, [audio, engine], [transcript, asr_status], api_name="medreport_transcribe")
         extract_button.click(extract_text, [transcript], [report_json, *form, banner, warnings], api_name="medreport_extract")
         preview_button.click(preview, form, [hl7_text, fhir_text, hl7_file, fhir_file, html_file, banner, warnings, preview_status],
                              api_name="medreport_preview")
