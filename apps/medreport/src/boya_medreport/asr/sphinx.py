@@ -91,9 +91,11 @@ def dictation_texts(count: int = LM_DICTATIONS, seed: int = 0) -> list[str]:
 
 def build_model(texts: list[str], directory: Path) -> Path:
     """``domain.lm`` (ARPA trigrams), ``domain.dict`` and ``casing.json`` for ``texts``, in a folder of
-    ``directory`` named by their hash: built unless it exists (renamed into place once complete)."""
+    ``directory`` named by their hash (and the phone map's): built unless it exists (renamed into
+    place once complete)."""
     sentences = [" ".join(_WORD.findall(text.lower())) for text in texts]
-    key = hashlib.sha256("\n".join(sentences).encode()).hexdigest()[:16]
+    # the phone map is in the key too: a changed mapping must not reuse old pronunciations
+    key = hashlib.sha256((repr(sorted(_IPA.items())) + "\n".join(sentences)).encode()).hexdigest()[:16]
     target = directory / key
     if target.is_dir():
         return target
