@@ -56,9 +56,10 @@ def run(
     asr: str = "whisper",
 ) -> dict:
     """The figures of ``boya medreport bench``; ``asr`` names the ASR backend (any the
-    ``asr_backends`` hook registers; the Whisper-only figures are left out for others), ``adapter=False`` measures the base Whisper (no LoRA),
-    ``beam_size`` sets Whisper's beams (None: the transcriber's default; 1: greedy), and with one
-    beam ``speculative=False`` one token per decoder pass (the same text, for comparison).
+    ``asr_backends`` hook registers; the Whisper-only figures are left out for others).
+    For Whisper, ``adapter=False`` measures the base model (no LoRA), ``beam_size`` sets the
+    beams (None: the transcriber's default; 1: greedy), and with one beam ``speculative=False``
+    decodes one token per decoder pass (the same text, for comparison).
     ``unseen_names=True`` gives every dictation a patient name from no generator list (see
     :data:`.dictations.UNSEEN_FIRST`), the same dictations otherwise.
 
