@@ -84,3 +84,18 @@ def test_a_build_that_loses_the_race_returns_the_winners_model(tmp_path, monkeyp
     monkeypatch.setattr(sphinx, "_write_model", racing)
     built = sphinx.build_model(["No pneumothorax period"], tmp_path)
     assert (built / "domain.lm").is_file() and [p.name for p in tmp_path.iterdir()] == [built.name]
+
+
+def test_recordings_transcribed_at_once_each_get_their_own_text(transcriber):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from boya_medreport.asr.speech import synthesize
+
+    clips = [
+        synthesize(text, "festival-kal")
+        for text in ("No pneumothorax period", "Impression colon normal period")
+    ]
+    alone = [transcriber.transcribe(clip) for clip in clips]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(transcriber.transcribe, clips * 4))
+    assert together == alone * 4

@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -166,6 +167,7 @@ class SphinxTranscriber:
             samprate=16000,
             loglevel="FATAL",
         )
+        self._lock = threading.Lock()  # one decoder, one utterance at a time: the app shares loaded backends
 
     def transcribe(self, samples: np.ndarray, prompt: str | None = None) -> str:
         """Text of ``samples``, in the dictations' casing; ``prompt`` is ignored (see the module docstring).
@@ -174,9 +176,10 @@ class SphinxTranscriber:
         if not samples.size or float(np.abs(samples).max()) < SILENCE_PEAK:
             return ""
         pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
-        self.decoder.start_utt()
-        self.decoder.process_raw(pcm, full_utt=True)
-        self.decoder.end_utt()
-        hypothesis = self.decoder.hyp()
+        with self._lock:
+            self.decoder.start_utt()
+            self.decoder.process_raw(pcm, full_utt=True)
+            self.decoder.end_utt()
+            hypothesis = self.decoder.hyp()
         words = hypothesis.hypstr.split() if hypothesis else []
         return " ".join(self.casing.get(word, word) for word in words)
