@@ -68,3 +68,21 @@ def test_extract_puts_an_error_object_in_place_of_a_bad_line():
     result = run("medreport", "extract", "-", input=DICTATIONS[0] + "\n\x07\x08\n" + DICTATIONS[1] + "\n")
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert "error" in rows[1] and rows[0]["patient"]["mrn"] == "4242" and rows[2]["patient"]["mrn"] == "77"
+
+
+def test_transcribe_takes_a_beam_size_for_whisper_only(tmp_path):
+    import wave
+
+    import numpy as np
+    from boya_medreport.asr.speech import synthesize
+
+    path = tmp_path / "d.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(16_000)
+        out.writeframes((np.clip(synthesize("No pneumothorax period", "festival-kal"), -1, 1) * 32767).astype("<i2").tobytes())
+    greedy = run("medreport", "transcribe", str(path), "--beam-size", "1", "--json")
+    assert greedy.exit_code == 0, greedy.output
+    assert "pneumothorax" in json.loads(greedy.output)["text"].lower()
+    refused = CliRunner().invoke(cli, ["medreport", "transcribe", str(path), "--asr", "ctc", "--beam-size", "2"])
+    assert refused.exit_code == 2 and "a beam size is a whisper backend option" in refused.output
+    assert CliRunner().invoke(cli, ["medreport", "transcribe", str(path), "--beam-size", "0"]).exit_code == 2

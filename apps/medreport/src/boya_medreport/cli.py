@@ -24,12 +24,13 @@ def medreport():
 @click.argument("audio", type=click.Path(dir_okay=False))
 @click.option("--asr", "backend", default="whisper", show_default=True, help="ASR backend (see the asr_backends hook).")
 @click.option("--model", default=None, help="A local Whisper/CTC model directory or hub id instead of the embedded default.")
+@click.option("--beam-size", type=click.IntRange(min=1), default=None, help="Whisper beams (default 4); 1 decodes greedily: faster, less accurate.")
 @click.option("--json", "as_json", is_flag=True)
-def transcribe(audio, backend, model, as_json):
+def transcribe(audio, backend, model, beam_size, as_json):
     """Transcribe one recording: {"text", "backend", "seconds"}."""
     from .pipeline import transcribe as run
 
-    result = run(audio, backend, model)
+    result = run(audio, backend, model, beam_size)
     _echo_json(result) if as_json else click.echo(result["text"])
 
 
@@ -69,13 +70,14 @@ def extract(source, model_dir, as_json):
 @click.argument("audio", required=False, type=click.Path(dir_okay=False))
 @click.option("--text", "text", default=None, help="Dictation text instead of audio.")
 @click.option("--asr", "backend", default="whisper", show_default=True)
+@click.option("--beam-size", type=click.IntRange(min=1), default=None, help="Whisper beams (default 4); 1 decodes greedily: faster, less accurate.")
 @click.option("--hl7", "hl7_path", type=click.Path(dir_okay=False), help="Write the ORU^R01 message here.")
 @click.option("--fhir", "fhir_path", type=click.Path(dir_okay=False), help="Write the FHIR R5 bundle here.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Write a readable HTML report here.")
 @click.option("--archive/--no-archive", default=True, show_default=True, help="Store the report (version 1 + audit) in the database.")
 @DB_OPTION
 @click.option("--json", "as_json", is_flag=True)
-def report(audio, text, backend, hl7_path, fhir_path, html_path, archive, db, as_json):
+def report(audio, text, backend, beam_size, hl7_path, fhir_path, html_path, archive, db, as_json):
     """Dictation (AUDIO or --text) -> structured report, validated HL7 ORU^R01 and FHIR bundle."""
     from . import render
     from .archive import Archive, control_id
@@ -84,7 +86,7 @@ def report(audio, text, backend, hl7_path, fhir_path, html_path, archive, db, as
 
     if (audio is None) == (text is None):
         raise BoyaError("give either an AUDIO file or --text, not both")
-    transcript = run_asr(audio, backend) if audio else None
+    transcript = run_asr(audio, backend, beam_size=beam_size) if audio else None
     dictation = transcript["text"] if transcript else text
     structured = report_from_text(dictation)
     report_id = None

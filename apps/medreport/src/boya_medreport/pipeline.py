@@ -13,11 +13,11 @@ def report_from_text(text: str) -> dict:
     return extract(text)
 
 
-def transcribe(audio, backend: str = "whisper", model: str | None = None) -> dict:
-    """``{"text", "backend", "seconds"}`` from the app's ASR stage."""
+def transcribe(audio, backend: str = "whisper", model: str | None = None, beam_size: int | None = None) -> dict:
+    """``{"text", "backend", "seconds"}`` from the app's ASR stage (``beam_size``: Whisper's, None for its default)."""
     from .asr import transcribe as asr_transcribe
 
-    return asr_transcribe(audio, backend, model=model)
+    return asr_transcribe(audio, backend, model=model, beam_size=beam_size)
 
 
 def recheck(report: dict) -> dict:

@@ -5,8 +5,8 @@ where ``load(model=None)`` returns an object with ``transcribe(samples, prompt) 
 (16 kHz mono float32 in, plain text out). The built-in ``whisper``, ``ctc`` and
 ``sphinx`` (optional: PocketSphinx) backends are registered through the same hook by
 :func:`register_builtin_backends`.
-Loaded backends are kept (one per backend and model) so a warm app transcribes
-without reloading.
+The ``whisper`` backend's ``load`` also takes ``beam_size``. Loaded backends are kept
+(one per backend, model and beam size) so a warm app transcribes without reloading.
 """
 
 import time
@@ -36,10 +36,10 @@ def register_builtin_backends(register) -> None:
     register("sphinx", _load_sphinx)
 
 
-def _load_whisper(model=None):
+def _load_whisper(model=None, beam_size=None):
     from .whisper import WhisperTranscriber
 
-    return WhisperTranscriber(model)
+    return WhisperTranscriber(model) if beam_size is None else WhisperTranscriber(model, beam_size=beam_size)
 
 
 def _load_ctc(model=None):
@@ -62,14 +62,20 @@ def backends() -> dict:
 
 
 @lru_cache(maxsize=4)
-def load_transcriber(backend: str = "whisper", model: str | None = None):
-    """The loaded backend, reused across calls (loading Whisper takes about a second)."""
+def load_transcriber(backend: str = "whisper", model: str | None = None, beam_size: int | None = None):
+    """The loaded backend, reused across calls (loading Whisper takes about a second).
+
+    ``beam_size`` is Whisper's (None: its default, 4 beams; 1: greedy, faster and less accurate)."""
     available = backends()
     if backend not in available:
         raise BoyaError(
             f"unknown ASR backend {backend!r}; available: {', '.join(sorted(available)) or 'none'}"
         )
-    return available[backend](model=model)
+    if beam_size is None:
+        return available[backend](model=model)
+    if backend != "whisper":
+        raise BoyaError(f"a beam size is a whisper backend option; the {backend!r} backend has none")
+    return available[backend](model=model, beam_size=beam_size)
 
 
 def transcribe(
@@ -77,6 +83,7 @@ def transcribe(
     backend: str = "whisper",
     *,
     model: str | None = None,
+    beam_size: int | None = None,
     prompt: str | None = RADIOLOGY_PROMPT,
     written: bool = True,
     sample_rate: int | None = None,
@@ -88,13 +95,14 @@ def transcribe(
     the written form (dictation commands applied, numbers and dates as digits, see
     :mod:`boya_medreport.normalize`) unless ``written=False``. ``seconds`` is the time
     spent decoding and recognising this recording, excluding the one-time model load.
+    ``beam_size``: see :func:`load_transcriber`.
     """
     start = time.perf_counter()
     samples = load_audio(
         audio, sample_rate=sample_rate, max_seconds=max_seconds
     )  # bad audio fails before any model loads
     decoding = time.perf_counter() - start
-    transcriber = load_transcriber(backend, None if model is None else str(model))
+    transcriber = load_transcriber(backend, None if model is None else str(model), beam_size)
     start = time.perf_counter()
     text = transcriber.transcribe(samples, prompt)
     if written:
