@@ -36,10 +36,10 @@ def register_builtin_backends(register) -> None:
     register("sphinx", _load_sphinx)
 
 
-def _load_whisper(model=None, beam_size=None):
+def _load_whisper(model=None, **options):
     from .whisper import WhisperTranscriber
 
-    return WhisperTranscriber(model) if beam_size is None else WhisperTranscriber(model, beam_size=beam_size)
+    return WhisperTranscriber(model, **options)
 
 
 def _load_ctc(model=None):
