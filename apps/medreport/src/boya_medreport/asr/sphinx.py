@@ -44,7 +44,7 @@ _IPA = {
 }  # fmt: skip
 _IPA_SYMBOLS = sorted(_IPA, key=len, reverse=True)
 _DROPPED = str.maketrans("", "", "ˈˌ\u200d\u0329 ")  # stress, zero-width joiner, syllabic mark, spaces
-_WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*")
 
 
 def arpabet(ipa: str) -> str:
@@ -94,7 +94,7 @@ def build_model(texts: list[str], directory: Path) -> Path:
     """``domain.lm`` (ARPA trigrams), ``domain.dict`` and ``casing.json`` for ``texts``, in a folder of
     ``directory`` named by their hash (and the phone map's): built unless it exists (renamed into
     place once complete)."""
-    sentences = [" ".join(_WORD.findall(text.lower())) for text in texts]
+    sentences = [" ".join(_WORD.findall(text)).lower() for text in texts]
     # the phone map is in the key too: a changed mapping must not reuse old pronunciations
     key = hashlib.sha256((repr(sorted(_IPA.items())) + "\n".join(sentences)).encode()).hexdigest()[:16]
     target = directory / key
@@ -131,7 +131,7 @@ def _write_model(texts: list[str], sentences: list[str], building: Path) -> None
     known |= espeak_pronunciations([w for w in words if w not in known])
     dictionary = "".join(f"{w} {known[w]}\n" for w in words if w in known)
     (building / "domain.dict").write_text(dictionary, encoding="utf-8")
-    spellings = Counter(token.strip(".,;:") for text in texts for token in text.split())
+    spellings = Counter(word for text in texts for word in _WORD.findall(text))  # the words the model counts
     casing = {}
     for cased, _count in spellings.most_common():  # each word's most frequent spelling
         casing.setdefault(cased.lower(), cased)
