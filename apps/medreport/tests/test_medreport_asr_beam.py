@@ -1,75 +1,156 @@
-"""Beam search: the batched beams with their reordered KV cache give what decoding every beam from scratch
-gives; beams that end early, the token budget, refusals; beams attend over the window as single rows do."""
+"""Beams where the next word is uncertain: the batched lookahead with its reordered KV cache gives what
+decoding every beam from scratch gives; greedy decoding opens one exactly where a rival word comes within
+the margin, and drafts still change only the speed; word classes; refusals."""
+
+import random
 
 import pytest
 import torch
-from boya_medreport.asr.whisper_beam import BeamDecoder
+from boya_medreport.asr import whisper_decode
+from boya_medreport.asr.whisper_beam import lookahead
+from boya_medreport.asr.whisper_decode import GreedyDecoder, quantized_head, word_classes
+from boya_medreport.asr.whisper_draft import NgramDrafter
 
 VOCAB = 1000
 PROMPT = [990, 991, 992]
+EOS = VOCAB - 1
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def from_scratch(decoder, features, eos, max_new_tokens):
-    """The same search without a cache: every step decodes each beam's whole sequence anew (one head
-    call over all beams, as the decoder's int8 activations are quantized per call)."""
-    model, width = decoder.model, decoder.beam_size
-    with torch.inference_mode():
-        cross = model.cross_keys_values(model.encode(features))
+def scratch_lookahead(model, head, cross, context, width, steps, eos, budget):
+    """The lookahead without a cache: every step decodes each beam's whole sequence anew (one head call
+    over all beams, as the int8 activations are quantized per call)."""
 
-        def log_probs(beams):
-            hidden = torch.cat(
-                [model.decode(torch.tensor([PROMPT + b]), model.new_cache(), cross, 0)[:, -1] for b in beams]
-            )
-            return torch.log_softmax(decoder.head(hidden), dim=-1)
+    def log_probs(beams):
+        hidden = torch.cat(
+            [
+                model.decode(torch.tensor([PROMPT + context + b]), model.new_cache(), cross, 0)[:, -1]
+                for b in beams
+            ]
+        )
+        return torch.log_softmax(head(hidden), dim=-1)
 
-        first = torch.topk(log_probs([[]])[0], width)
-        beams = [
-            ([token], score)
-            for token, score in zip(first.indices.tolist(), first.values.tolist(), strict=True)
-        ]
-        finished = []
-        while len(finished) < width and len(beams[0][0]) < max_new_tokens:
-            totals = log_probs([b for b, _ in beams]) + torch.tensor([s for _, s in beams])[:, None]
-            candidates = sorted(
-                (
-                    (float(totals[row, token]), beams[row][0] + [token])
-                    for row in range(len(beams))
-                    for token in range(VOCAB)
-                ),
-                key=lambda c: -c[0],
-            )
-            beams = []
-            for score, sequence in candidates[: 2 * width]:
-                if sequence[-1] == eos:
-                    if len(finished) < width:
-                        finished.append((score / len(sequence), sequence))
-                elif len(beams) < width:
-                    beams.append((sequence, score))
-        finished = finished or [(score / len(b), b) for b, score in beams]
-        return max(finished)[1]
+    first = log_probs([[]])[0]
+    ranked = sorted(range(VOCAB), key=lambda t: -float(first[t]))
+    if ranked[0] == eos:
+        return [eos], True
+    beams = [([t], float(first[t])) for t in ranked if t != eos][:width]
+    for _ in range(steps):
+        if len(beams[0][0]) >= budget:
+            break
+        totals = log_probs([b for b, _ in beams]) + torch.tensor([s for _, s in beams])[:, None]
+        candidates = sorted(
+            ((float(totals[r, t]), beams[r][0] + [t]) for r in range(len(beams)) for t in range(VOCAB)),
+            key=lambda c: -c[0],
+        )[: 2 * width]
+        if candidates[0][1][-1] == eos:
+            return candidates[0][1], True
+        beams = [(sequence, score) for score, sequence in candidates if sequence[-1] != eos][:width]
+    return beams[0][0], False
 
 
 @pytest.mark.parametrize("width", [2, 3])
-def test_batched_beams_equal_decoding_each_beam_from_scratch(random_tiny_whisper, width):
+def test_the_batched_lookahead_equals_decoding_each_beam_from_scratch(random_tiny_whisper, width):
     model, features = random_tiny_whisper
-    decoder = BeamDecoder(model, width)
-    budget_run = decoder.generate(features, PROMPT, eos=VOCAB - 1, max_new_tokens=12)
-    assert len(budget_run) == 12 and budget_run == from_scratch(decoder, features, VOCAB - 1, 12)
-    # an end-of-text token the beams reach at different steps: they finish one by one
-    eos = budget_run[5]
-    ended = decoder.generate(features, PROMPT, eos=eos, max_new_tokens=12)
-    assert ended[-1] == eos and ended == from_scratch(decoder, features, eos, 12)
-    assert decoder.stats["windows"] == 2 and decoder.stats["tokens"] == 12 + len(ended)
+    head = quantized_head(model.model.decoder.embed_tokens.weight)[0]
+    context = [5, 6, 7]
+    with torch.inference_mode():
+        cross = model.cross_keys_values(model.encode(features))
+        # the best beam's second token as end-of-text: the lookahead ends at its first step
+        ending = scratch_lookahead(model, head, cross, context, width, 1, EOS, 50)[0][1]
+        for eos, budget in ((EOS, 50), (EOS, 3), (ending, 50)):
+            cache = model.new_cache(width)
+            hidden = model.decode(torch.tensor([PROMPT + context]), cache[:, :, :1], cross, 0)[:, -1]
+            got = lookahead(model, head, cache, cross, len(PROMPT + context), head(hidden)[0], width=width,
+                            steps=4, eos=eos, mask=torch.zeros(VOCAB), budget=budget)  # fmt: skip
+            assert got == scratch_lookahead(model, head, cross, context, width, 4, eos, budget)
+            tokens, ended = got
+            assert ended == (eos == ending) and len(tokens) == min(budget, 5) or ended
+            if not ended:  # row 0 holds the context and the best beam's tokens but its last
+                fresh = model.new_cache()
+                model.decode(torch.tensor([PROMPT + context + tokens[:-1]]), fresh, cross, 0)
+                end = len(PROMPT + context + tokens) - 1
+                torch.testing.assert_close(
+                    cache[:, :, :1, :, :end], fresh[:, :, :, :, :end], rtol=1e-4, atol=1e-4
+                )
 
 
-def test_beam_search_refusals(random_tiny_whisper):
+def decode(model, features, beam_size=3, drafter=None, budget=40, classes=None):
+    classes = torch.arange(VOCAB) if classes is None else classes  # every token its own word
+    decoder = GreedyDecoder(model, beam_size=beam_size, word_classes=classes, drafter=drafter)
+    return decoder.generate(features, PROMPT, eos=EOS, max_new_tokens=budget), decoder.stats
+
+
+def test_beams_open_where_a_rival_word_is_within_the_margin(random_tiny_whisper, monkeypatch):
     model, features = random_tiny_whisper
-    with pytest.raises(ValueError, match="at least 2 beams"):
-        BeamDecoder(model, 1)
+    greedy = GreedyDecoder(model).generate(features, PROMPT, eos=EOS, max_new_tokens=40)
+    # never within the margin: plain greedy decoding
+    monkeypatch.setattr(whisper_decode, "MARGIN", float("-inf"))
+    assert decode(model, features)[0] == greedy
+    # every token the same word: no rival word, plain greedy decoding
+    monkeypatch.setattr(whisper_decode, "MARGIN", float("inf"))
+    assert decode(model, features, classes=torch.zeros(VOCAB, dtype=torch.long))[0] == greedy
+    # a rival always within the margin: lookahead after lookahead, each from the last one's best beam
+    tokens, stats = decode(model, features)
+    head = quantized_head(model.model.decoder.embed_tokens.weight)[0]
+    with torch.inference_mode():
+        cross = model.cross_keys_values(model.encode(features))
+        expected = []
+        while len(expected) < 40 and EOS not in expected:
+            expected += scratch_lookahead(model, head, cross, expected, 3, whisper_decode.LOOKAHEAD, EOS,
+                                          40 - len(expected))[0]  # fmt: skip
+    assert tokens == expected != greedy
+    assert stats["lookaheads"] > 1
+    assert (
+        stats["passes"] == stats["beam_passes"] + stats["lookaheads"] - 1
+    )  # a greedy pass feeds each best beam
+
+
+def test_drafts_change_only_the_speed_with_beams_on(random_tiny_whisper, monkeypatch):
+    model, features = random_tiny_whisper
+    monkeypatch.setattr(whisper_decode, "MARGIN", 1.0)
+    plain, stats = decode(model, features, budget=60)
+    assert 0 < stats["lookaheads"] < 20  # some decisions open beams, most do not
+    oracle = NgramDrafter([PROMPT + plain], min_chance=0.0)
+    noise = NgramDrafter(
+        [[random.Random(i).randrange(VOCAB) for _ in range(300)] for i in range(5)], min_chance=0.0
+    )
+    for drafter in (oracle, noise):
+        tokens, drafted = decode(model, features, drafter=drafter, budget=60)
+        assert tokens == plain and drafted["drafted"] > 0
+    assert decode(model, features, drafter=oracle, budget=60)[1]["passes"] < stats["passes"]
+    for budget in (1, 2, 7):  # neither beams nor drafts overrun the budget (a beam cut short may choose
+        # otherwise than a whole one: the same tokens as without drafts, not a prefix of the long run)
+        tokens = decode(model, features, drafter=oracle, budget=budget)[0]
+        assert len(tokens) == budget and tokens == decode(model, features, budget=budget)[0]
+
+
+def test_word_classes_ignore_case_spaces_and_punctuation():
+    vocabulary = {
+        "ĠLopez": 0,
+        "Lopez": 1,
+        "lopez,": 2,
+        ",": 3,
+        ".": 4,
+        "Ġ.": 5,
+        "<|endoftext|>": 6,
+        "<|notimestamps|>": 7,
+        "ĠLo": 8,
+    }
+    classes = word_classes(vocabulary).tolist()
+    assert classes[0] == classes[1] == classes[2] and classes[3] == classes[4] == classes[5]
+    assert len({classes[0], classes[3], classes[6], classes[7], classes[8]}) == 5
+
+
+def test_refusals(random_tiny_whisper):
+    model, features = random_tiny_whisper
+    with pytest.raises(ValueError, match="word classes"):
+        GreedyDecoder(model, beam_size=2)
+    with pytest.raises(ValueError, match="int8 head"):
+        GreedyDecoder(model, beam_size=2, int8_head=False, word_classes=torch.arange(VOCAB))
     with pytest.raises(ValueError, match="exceed the decoder"):
-        BeamDecoder(model, 2).generate(features, PROMPT, eos=VOCAB - 1, max_new_tokens=446)
+        decode(model, features, budget=446)
 
 
 def test_beams_attend_over_the_window_as_single_rows_do(random_tiny_whisper):
@@ -78,7 +159,6 @@ def test_beams_attend_over_the_window_as_single_rows_do(random_tiny_whisper):
         cross = model.cross_keys_values(model.encode(features))
         rows = [[5, 6], [7, 8], [9, 10]]
         alone = [model.decode(torch.tensor([r]), model.new_cache(), cross, 0)[0] for r in rows]
-        cache = model.new_cache().repeat(1, 1, len(rows), 1, 1, 1)
-        together = model.decode(torch.tensor(rows), cache, cross, 0)
+        together = model.decode(torch.tensor(rows), model.new_cache(len(rows)), cross, 0)
     for row, hidden in zip(together, alone, strict=True):
         torch.testing.assert_close(row, hidden, rtol=1e-4, atol=1e-4)

@@ -161,12 +161,15 @@ def run(
 
 
 def _decoding_stats(stats: dict) -> dict:
-    """Decoder passes after each window's prompt pass, and what the drafts contributed to them."""
+    """Decoder passes after each window's prompt pass, the beam searches among them, and what the drafts
+    contributed."""
     passes = stats["passes"]
     return {
         "windows": stats["windows"],
         "tokens": stats["tokens"],
         "passes": passes,
+        "lookaheads": stats["lookaheads"],
+        "beam_passes": stats["beam_passes"],
         "tokens_per_pass": round((stats["tokens"] - stats["windows"]) / passes, 3) if passes else None,
         "draft_acceptance": round(stats["accepted"] / stats["drafted"], 3) if stats["drafted"] else None,
     }

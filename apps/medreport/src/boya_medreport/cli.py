@@ -24,7 +24,7 @@ def medreport():
 @click.argument("audio", type=click.Path(dir_okay=False))
 @click.option("--asr", "backend", default="whisper", show_default=True, help="ASR backend (see the asr_backends hook).")
 @click.option("--model", default=None, help="A local Whisper/CTC model directory or hub id instead of the embedded default.")
-@click.option("--beam-size", type=click.IntRange(min=1), default=None, help="Whisper beams (default 4); 1 decodes greedily: faster, less accurate.")
+@click.option("--beam-size", type=click.IntRange(min=1), default=None, help="Whisper beams where a word is uncertain (default 4); 1 decodes greedily: less accurate.")
 @click.option("--json", "as_json", is_flag=True)
 def transcribe(audio, backend, model, beam_size, as_json):
     """Transcribe one recording: {"text", "backend", "seconds"}."""
@@ -70,7 +70,7 @@ def extract(source, model_dir, as_json):
 @click.argument("audio", required=False, type=click.Path(dir_okay=False))
 @click.option("--text", "text", default=None, help="Dictation text instead of audio.")
 @click.option("--asr", "backend", default="whisper", show_default=True)
-@click.option("--beam-size", type=click.IntRange(min=1), default=None, help="Whisper beams (default 4); 1 decodes greedily: faster, less accurate.")
+@click.option("--beam-size", type=click.IntRange(min=1), default=None, help="Whisper beams where a word is uncertain (default 4); 1 decodes greedily: less accurate.")
 @click.option("--hl7", "hl7_path", type=click.Path(dir_okay=False), help="Write the ORU^R01 message here.")
 @click.option("--fhir", "fhir_path", type=click.Path(dir_okay=False), help="Write the FHIR R5 bundle here.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Write a readable HTML report here.")
@@ -286,8 +286,8 @@ def train(out_dir, max_steps, seed, install):
 @click.option("--asr", "backend", default="whisper", show_default=True, help="ASR backend (see the asr_backends hook); the Whisper options below apply to whisper only.")
 @click.option("--asr-adapter/--no-asr-adapter", "adapter", default=True, show_default=True, help="Whisper with the shipped dictation adapter, or the base model.")
 @click.option("--threads", default=1, show_default=True, help="torch intra-op threads (the bar is on 2 cores; 1 is faster when other jobs share them).")
-@click.option("--beam-size", type=click.IntRange(min=1), default=None, help="Whisper beams (default: the app's, 4); 1 decodes greedily.")
-@click.option("--speculative/--no-speculative", default=True, show_default=True, help="With --beam-size 1: speculative decoding (same text), or one token per decoder pass.")
+@click.option("--beam-size", type=click.IntRange(min=1), default=None, help="Whisper beams where a word is uncertain (default: the app's, 4); 1 decodes greedily.")
+@click.option("--speculative/--no-speculative", default=True, show_default=True, help="Speculative decoding (same text), or one greedy token per decoder pass.")
 @click.option("--unseen-names", is_flag=True, help="Give the dictations patient names from no generator list (the ASR adapter never heard them).")
 @click.option("--json", "as_json", is_flag=True)
 def bench(n, backend, audio, adapter, threads, beam_size, speculative, unseen_names, as_json):

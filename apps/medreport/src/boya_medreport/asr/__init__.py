@@ -65,7 +65,7 @@ def backends() -> dict:
 def load_transcriber(backend: str = "whisper", model: str | None = None, beam_size: int | None = None):
     """The loaded backend, reused across calls (loading Whisper takes about a second).
 
-    ``beam_size`` is Whisper's (None: its default, 4 beams; 1: greedy, faster and less accurate)."""
+    ``beam_size`` is Whisper's (None: its default, 4 beams where a word is uncertain; 1: greedy, less accurate)."""
     available = backends()
     if backend not in available:
         raise BoyaError(

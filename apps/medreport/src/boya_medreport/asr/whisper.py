@@ -5,9 +5,9 @@ Whisper directory (transformers format: ``config.json``, ``model.safetensors``,
 ``tokenizer.json``, ``generation_config.json``) or a Hugging Face id already in their
 local cache: model hubs are unreachable here and a silent download must never happen.
 Inference runs on :mod:`.whisper_model` (the network), :mod:`.log_mel` (the front end),
-:mod:`.whisper_beam` (beam search, the default) or :mod:`.whisper_decode` (greedy decoding,
-speculative with the n-gram drafts of :mod:`.whisper_draft`: same tokens, fewer decoder passes)
-and the ``tokenizers`` library, so
+:mod:`.whisper_decode` (greedy decoding, speculative with the n-gram drafts of
+:mod:`.whisper_draft`: same tokens, fewer decoder passes, and short beam searches of
+:mod:`.whisper_beam` where the next word is uncertain) and the ``tokenizers`` library, so
 transcribing never imports transformers (a 9 s import, more than the whole warm pipeline).
 
 The embedded model is adapted to dictation by the LoRA adapter the ``medreport-asr``
@@ -36,11 +36,11 @@ SHIPPED_ADAPTER = Path(__file__).resolve().parent.parent / "data" / "asr-adapter
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
 WINDOW_SECONDS = 30.0
 MAX_TARGET_TOKENS = 448  # Whisper's decoder context
-BEAM_SIZE = 4  # see whisper_beam.py
+BEAM_SIZE = 4  # beams where a word is uncertain: see whisper_decode.py
 
 
 class WhisperTranscriber:
-    """Transcribe 16 kHz mono float32 audio with a Whisper checkpoint, by beam search or greedily."""
+    """Transcribe 16 kHz mono float32 audio with a Whisper checkpoint: greedily, with beams where a word is uncertain."""
 
     name = "whisper"
 
@@ -54,14 +54,13 @@ class WhisperTranscriber:
     ):
         """``adapter``: None uses the shipped adapter for the embedded model (none for a user's model),
         False none, or a directory holding ``adapter_model.safetensors`` + ``adapter_config.json``.
-        ``beam_size=1`` decodes greedily, speculatively unless ``speculative=False`` (one token per
-        decoder pass: the same tokens, slower)."""
+        ``beam_size`` beams open where the next word is uncertain (1: never); decoding is speculative
+        unless ``speculative=False`` (one greedy token per decoder pass: the same tokens, slower)."""
         if beam_size < 1:
             raise BoyaError(f"beam_size must be 1 (greedy) or more, got {beam_size}")
         from tokenizers import Tokenizer
 
-        from .whisper_beam import BeamDecoder
-        from .whisper_decode import GreedyDecoder
+        from .whisper_decode import GreedyDecoder, word_classes
         from .whisper_draft import dictation_drafter
         from .whisper_model import load_whisper
 
@@ -82,10 +81,12 @@ class WhisperTranscriber:
         self.model.halve_decoder()  # after the merge, which changes the fp32 weights
         # after the merge: the decoders quantize the final weights
         self.beam_size = beam_size
-        if beam_size > 1:
-            self.decoder = BeamDecoder(self.model, beam_size)
-        else:
-            self.decoder = GreedyDecoder(self.model, drafter=dictation_drafter(self.tokenizer) if speculative else None)
+        self.decoder = GreedyDecoder(
+            self.model,
+            drafter=dictation_drafter(self.tokenizer) if speculative else None,
+            beam_size=beam_size,
+            word_classes=word_classes(self.tokenizer.get_vocab(with_added_tokens=True)) if beam_size > 1 else None,
+        )
 
     def previous_text_ids(self, prompt: str | None) -> list[int]:
         """``<|startofprev|>`` + the tokens of `` prompt`` (with the leading space, as transformers' get_prompt_ids)."""

@@ -1,90 +1,81 @@
-"""Beam search over one 30 s window with :class:`.whisper_model.Whisper`, as OpenAI's Whisper decodes.
+"""A short beam search from one decoding state: :mod:`.whisper_decode` runs it where the next word is uncertain.
 
-Greedy decoding commits to each token's single best pick; a misheard syllable early in a
-name or a term ("Paul Omana Kamura") then steers every later token. Keeping the ``beam_size``
-most probable partial transcripts and ranking the finished ones by mean log-probability per
-token (Whisper's ranking without a length penalty) recovers many of them. On 60 held-out bench
-dictations (the app's text stages the same): WER 0.109 -> 0.086, names right 0.50 -> 0.62,
-audio micro-F1 0.896 -> 0.910 (2 beams: 0.905, 3: 0.906); on 60 of another seed 0.918 -> 0.935.
-The price is speculation: greedy decoding checks n-gram guesses several tokens a pass, a beam
-search moves one token a pass: 1.41x the ASR wall time on the bench's 20 dictations (2 threads).
+Greedy decoding commits to each token's single best pick; a misheard syllable early in a name or
+a term ("Paul Omana Kamura") then steers every later token. Keeping the ``width`` most probable
+continuations for a few tokens and taking the best one recovers most of them. A full beam search
+(session 6: every token decided this way, OpenAI Whisper's default) cost 1.4x greedy decoding's
+time, since a beam moves one token a decoder pass where greedy decoding checks several drafted
+tokens a pass; most of its choices were between spellings of the same word (casing, punctuation,
+where a word splits into tokens), which the text stages read the same way.
 
-The beams run through the decoder as one batch: a pass with 4 rows reads the same ~55 MB
-of weights and keys/values as a pass with 1, so a step costs little more than a greedy one.
-Each step the self-attention cache rows follow their beams (a gather of the filled
-positions only). Log-probabilities come from the int8 output head
-(:func:`.whisper_decode.quantized_head`, a quarter of the fp32 head's memory traffic). They are
-approximate: among each step's 8 best tokens they differ from fp32 by 0.09 on average (at most
-0.5, one bench window). Measured on the 60 bench dictations, fp32 log-probabilities gave the
-same transcript for 44 and micro-F1 0.906 against these 0.910: no loss to pay 80 MB a step for.
+The beams run through the decoder as one batch: a pass with 4 rows reads the same weights and
+window keys/values as a pass with 1. Each step the self-attention cache rows follow their beams (a
+gather of the positions the beams wrote). Log-probabilities come from the int8 output head
+(:func:`.whisper_decode.quantized_head`, a quarter of the fp32 head's memory traffic); they are
+approximate (among each step's 8 best tokens they differ from fp32 by 0.09 on average), which
+session 6 measured to change nothing that matters (full beam search, 60 bench dictations: micro-F1
+0.906 with fp32 log-probabilities, 0.910 with these).
 """
 
 import torch
 
-from .whisper_decode import DecodeStats, prefill, quantized_head, suppression_masks
 from .whisper_model import Whisper
 
 
-class BeamDecoder:
-    """The most probable token ids of a window among ``beam_size`` beams; ``stats`` as the greedy decoder's."""
+@torch.inference_mode()
+def lookahead(
+    model: Whisper,
+    head,
+    cache: torch.Tensor,
+    cross: list,
+    position: int,
+    logits: torch.Tensor,
+    *,
+    width: int,
+    steps: int,
+    eos: int,
+    mask: torch.Tensor,
+    budget: int,
+) -> tuple[list[int], bool]:
+    """The best of ``width`` beams grown by ``steps`` decoder passes (``steps + 1`` tokens, fewer if the
+    ``budget`` of tokens runs out) from a state whose next-token ``logits`` are given.
 
-    def __init__(self, model: Whisper, beam_size: int):
-        if beam_size < 2:
-            raise ValueError(f"a beam search needs at least 2 beams, got {beam_size}")
-        self.model, self.beam_size = model, beam_size
-        self.weight = model.model.decoder.embed_tokens.weight
-        self.head = quantized_head(self.weight)[0]
-        self.stats = DecodeStats()
-
-    @torch.inference_mode()
-    def generate(
-        self,
-        features: torch.Tensor,
-        prompt: list[int],
-        *,
-        eos: int,
-        max_new_tokens: int,
-        suppress: list[int] = (),
-        begin_suppress: list[int] = (),
-    ) -> list[int]:
-        """The new token ids after ``prompt`` of the best finished beam (ending with ``eos``), or of the
-        best unfinished one when the budget ran out first."""
-        model, width = self.model, self.beam_size
-        vocab = self.weight.shape[0]
-        mask, first_mask = suppression_masks(vocab, suppress, begin_suppress)
-        cross, cache, hidden = prefill(model, features, prompt, max_new_tokens)
-        scores = torch.log_softmax(self.head(hidden) + first_mask, dim=-1)[0]
-        top = torch.topk(scores, width)
-        beams = [[token] for token in top.indices.tolist()]
-        scores = top.values
-        cache = cache.repeat(1, 1, width, 1, 1, 1)  # one cache row per beam, the prompt's keys/values in each
-        position, passes = len(prompt), 0
-        finished: list[tuple[float, list[int]]] = []
-        while len(finished) < width and len(beams[0]) < max_new_tokens:
-            hidden = model.decode(torch.tensor([beam[-1:] for beam in beams]), cache, cross, position)[:, -1]
-            passes += 1
-            totals = torch.log_softmax(self.head(hidden) + mask, dim=-1) + scores[:, None]
-            # 2 x width candidates: enough to refill the beams past any that end here
-            values, indices = torch.topk(totals.flatten(), 2 * width)
-            kept, kept_scores, rows = [], [], []
-            for value, index in zip(values.tolist(), indices.tolist(), strict=True):
-                row, token = divmod(index, vocab)
-                if token == eos:
-                    if len(finished) < width:
-                        finished.append((value / (len(beams[row]) + 1), beams[row] + [token]))
-                elif len(kept) < width:
-                    kept.append(beams[row] + [token])
-                    kept_scores.append(value)
-                    rows.append(row)
-            position += 1
-            if not kept:
-                break
-            if rows != list(range(len(beams))):
-                cache[:, :, : len(rows), :, :position] = cache[:, :, rows, :, :position]
-                cache = cache[:, :, : len(rows)]  # fewer beams once some have ended and too few remain
-            beams, scores = kept, torch.tensor(kept_scores)
-        if not finished:
-            finished = [(score / len(beam), beam) for score, beam in zip(scores.tolist(), beams, strict=True)]
-        tokens = max(finished, key=lambda pair: pair[0])[1]
-        self.stats.add({"windows": 1, "passes": passes, "tokens": len(tokens)})
-        return tokens
+    ``cache`` (``width`` rows or more) holds the context in row 0 before ``position``; on return row 0
+    holds the best beam's tokens but its last, which is not fed yet. Returns those tokens and whether
+    the beam ended with ``eos`` (taken when ending is the single best continuation of a step).
+    """
+    cache[:, :, 1:width, :, :position] = cache[:, :, :1, :, :position]
+    ranked = torch.topk(torch.log_softmax(logits, dim=-1), width + 1)
+    if int(ranked.indices[0]) == eos:
+        return [eos], True
+    firsts = [
+        (token, value)
+        for token, value in zip(ranked.indices.tolist(), ranked.values.tolist(), strict=True)
+        if token != eos
+    ][:width]
+    beams = [[token] for token, _ in firsts]
+    scores, start = torch.tensor([value for _, value in firsts]), position
+    for _ in range(steps):
+        if len(beams[0]) >= budget:
+            break
+        live = cache[:, :, : len(beams)]
+        hidden = model.decode(torch.tensor([beam[-1:] for beam in beams]), live, cross, position)[:, -1]
+        totals = torch.log_softmax(head(hidden) + mask, dim=-1) + scores[:, None]
+        # 2 x width candidates: enough to refill the beams past one that ends; each row's own best
+        # first (ranking the whole flattened table costs 4x more)
+        row_values, row_tokens = torch.topk(totals, 2 * width, dim=1)
+        values, picked = torch.topk(row_values.flatten(), 2 * width)
+        kept, kept_scores, rows = [], [], []
+        for value, index in zip(values.tolist(), picked.tolist(), strict=True):
+            row, token = index // (2 * width), int(row_tokens.flatten()[index])
+            if token == eos and not kept:
+                return beams[row] + [token], True
+            if token != eos and len(kept) < width:
+                kept.append(beams[row] + [token])
+                kept_scores.append(value)
+                rows.append(row)
+        position += 1
+        if rows != list(range(len(beams))):
+            cache[:, :, : len(rows), :, start:position] = cache[:, :, rows, :, start:position]
+        beams, scores = kept, torch.tensor(kept_scores)
+    return beams[0], False  # kept in score order: the best first, its cache in row 0

@@ -212,11 +212,12 @@ class Whisper(nn.Module):
                     if isinstance(child, nn.Linear):
                         setattr(owner, name, HalfLinear(child))
 
-    def new_cache(self):
-        """Self-attention keys/values for a whole decoder context, allocated once per window."""
+    def new_cache(self, rows: int = 1):
+        """Self-attention keys/values of ``rows`` sequences (beams) for a whole decoder context, allocated
+        once per window."""
         decoder, c = self.model.decoder, self.config
         heads = c["decoder_attention_heads"]
-        shape = (len(decoder.layers), 2, 1, heads, c["max_target_positions"], c["d_model"] // heads)
+        shape = (len(decoder.layers), 2, rows, heads, c["max_target_positions"], c["d_model"] // heads)
         return torch.empty(shape)
 
     def decode(self, tokens, cache, cross, offset: int):
