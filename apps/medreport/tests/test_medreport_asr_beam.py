@@ -18,20 +18,24 @@ EOS = VOCAB - 1
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def scratch_lookahead(model, head, cross, context, width, steps, eos, budget):
+def scratch_lookahead(model, head, cross, context, width, steps, eos, budget, rescored=False):
     """The lookahead without a cache: every step decodes each beam's whole sequence anew (one head call
-    over all beams, as the int8 activations are quantized per call)."""
+    over all beams, as the int8 activations are quantized per call). ``rescored``: the first step's
+    8 best int8 logits replaced by fp32 ones, as the decoder hands them over."""
+
+    def hidden_of(beams):
+        sequences = [torch.tensor([PROMPT + context + b]) for b in beams]
+        return torch.cat([model.decode(s, model.new_cache(), cross, 0)[:, -1] for s in sequences])
 
     def log_probs(beams):
-        hidden = torch.cat(
-            [
-                model.decode(torch.tensor([PROMPT + context + b]), model.new_cache(), cross, 0)[:, -1]
-                for b in beams
-            ]
-        )
-        return torch.log_softmax(head(hidden), dim=-1)
+        return torch.log_softmax(head(hidden_of(beams)), dim=-1)
 
-    first = log_probs([[]])[0]
+    hidden = hidden_of([[]])[0]
+    first = head(hidden[None])[0]
+    if rescored:
+        leaders = torch.topk(first, 8).indices
+        first[leaders] = model.model.decoder.embed_tokens.weight[leaders] @ hidden
+    first = torch.log_softmax(first, dim=-1)
     ranked = sorted(range(VOCAB), key=lambda t: -float(first[t]))
     if ranked[0] == eos:
         return [eos], True
@@ -99,7 +103,7 @@ def test_beams_open_where_a_rival_word_is_within_the_margin(random_tiny_whisper,
         expected = []
         while len(expected) < 40 and EOS not in expected:
             expected += scratch_lookahead(model, head, cross, expected, 3, whisper_decode.LOOKAHEAD, EOS,
-                                          40 - len(expected))[0]  # fmt: skip
+                                          40 - len(expected), rescored=True)[0]  # fmt: skip
     assert tokens == expected != greedy
     assert stats["lookaheads"] > 1
     assert (

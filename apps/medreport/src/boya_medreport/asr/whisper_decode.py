@@ -160,11 +160,17 @@ class GreedyDecoder:
         while True:
             new = []
             approx = None if self.head is None else self.head(hidden) + block_mask
+            leaders = torch.topk(approx, CANDIDATES, dim=1).indices if self.beam_size > 1 else None
             for row, pick in enumerate(self.picks(hidden, block_mask, approx)):
-                if self.beam_size > 1 and self._uncertain(approx[row], hidden[row], pick):
+                logits = (
+                    self._uncertain(approx[row], leaders[row], hidden[row], pick)
+                    if self.beam_size > 1
+                    else None
+                )
+                if logits is not None:
                     counts["accepted"] += len(new)
                     beam, _ = lookahead(
-                        model, self.head, cache, cross, start + row + 1, approx[row], width=self.beam_size,
+                        model, self.head, cache, cross, start + row + 1, logits, width=self.beam_size,
                         steps=LOOKAHEAD, eos=eos, mask=mask, budget=max_new_tokens - len(tokens) - len(new),
                     )  # fmt: skip
                     counts["lookaheads"] += 1
@@ -191,14 +197,19 @@ class GreedyDecoder:
         self.stats.add(counts)
         return tokens
 
-    def _uncertain(self, approx: torch.Tensor, hidden: torch.Tensor, pick: int) -> bool:
-        """Whether a token of another word than ``pick`` (see :func:`word_classes`) comes within ``MARGIN``
-        nats of it: the best such token among the int8 head's ``CANDIDATES`` leaders, in fp32."""
-        leaders = torch.topk(approx, CANDIDATES).indices
-        others = leaders[self.word_classes[leaders] != self.word_classes[pick]]
-        if not len(others):
-            return False
-        return float(self.weight[pick] @ hidden - self.weight[others[0]] @ hidden) < MARGIN
+    def _uncertain(self, approx: torch.Tensor, leaders: torch.Tensor, hidden: torch.Tensor, pick: int):
+        """A row's logits for a beam search when a token of another word than ``pick`` (see
+        :func:`word_classes`) comes within ``MARGIN`` nats of it, else None.
+
+        The int8 logits ``approx`` depend on the rows decoded with this one (their activations share a
+        quantization step), so the int8 head's ``leaders`` are re-scored in fp32: whether a beam opens,
+        and how it starts, then does not depend on the drafts in the block.
+        """
+        exact = self.weight[leaders] @ hidden
+        rivals = self.word_classes[leaders] != self.word_classes[pick]
+        if not rivals.any() or float(self.weight[pick] @ hidden - exact[rivals].max()) >= MARGIN:
+            return None
+        return approx.index_put((leaders,), exact)
 
     def picks(self, hidden: torch.Tensor, mask: torch.Tensor, approx: torch.Tensor | None = None):
         """``argmax(hidden[i] @ weight.T + mask)`` for each row ``i`` in turn (lazily: a caller stops at the
