@@ -74,18 +74,21 @@ class WhisperTranscriber:
             ) from None
         self.generation = _generation_settings(self.source, self.tokenizer)
         if adapter is None:
-            adapter = SHIPPED_ADAPTER if model is None and (SHIPPED_ADAPTER / ADAPTER_WEIGHTS).is_file() else False
+            adapter = (
+                SHIPPED_ADAPTER if model is None and (SHIPPED_ADAPTER / ADAPTER_WEIGHTS).is_file() else False
+            )
         self.adapter = Path(adapter) if adapter else None
         if self.adapter:
             merge_lora(self.model, self.adapter)
         self.model.halve_decoder()  # after the merge, which changes the fp32 weights
         # after the merge: the decoders quantize the final weights
         self.beam_size = beam_size
+        vocabulary = self.tokenizer.get_vocab(with_added_tokens=True)
         self.decoder = GreedyDecoder(
             self.model,
             drafter=dictation_drafter(self.tokenizer) if speculative else None,
             beam_size=beam_size,
-            word_classes=word_classes(self.tokenizer.get_vocab(with_added_tokens=True)) if beam_size > 1 else None,
+            word_classes=word_classes(vocabulary, self.model.config["vocab_size"]),
         )
 
     def previous_text_ids(self, prompt: str | None) -> list[int]:
@@ -107,7 +110,9 @@ class WhisperTranscriber:
             )
         ids = previous + self.generation["start"]
         # a silent tail cut off a long recording is skipped: Whisper would hallucinate words into it
-        pieces = [p for p in whisper_windows(samples, WINDOW_SECONDS) if float(np.abs(p).max()) >= SILENCE_PEAK]
+        pieces = [
+            p for p in whisper_windows(samples, WINDOW_SECONDS) if float(np.abs(p).max()) >= SILENCE_PEAK
+        ]
 
         def window_text(piece):
             features = log_mel(piece, self.model.config["num_mel_bins"])
@@ -161,7 +166,9 @@ def merge_lora(model, adapter_dir: Path) -> int:
 
     weights_file, config_file = adapter_dir / ADAPTER_WEIGHTS, adapter_dir / "adapter_config.json"
     if not weights_file.is_file() or not config_file.is_file():
-        raise BoyaError(f"{adapter_dir} is not a LoRA adapter ({ADAPTER_WEIGHTS} and adapter_config.json needed)")
+        raise BoyaError(
+            f"{adapter_dir} is not a LoRA adapter ({ADAPTER_WEIGHTS} and adapter_config.json needed)"
+        )
     config = json.loads(config_file.read_text())
     scale = config["lora_alpha"] / config["r"]
     tensors = load_file(str(weights_file))

@@ -98,15 +98,18 @@ def quantized_head(weight: torch.Tensor):
     return Int8DynamicLinear(steps.to(torch.int8), scale, None), scale, steps
 
 
-def word_classes(vocabulary: dict[str, int]) -> torch.Tensor:
-    """A class id per token id of a byte-level BPE ``vocabulary`` (token -> id): tokens spelling the same
-    letters and digits, case, spaces and punctuation aside, share one (" Lopez", "lopez", "Lopez," and
-    ",", "." as the empty word); each special token (``<|...|>``) has its own."""
-    classes, ids = torch.zeros(max(vocabulary.values()) + 1, dtype=torch.long), {}
+def word_classes(vocabulary: dict[str, int], size: int) -> torch.Tensor:
+    """A class id for each of a model's ``size`` token ids, from its byte-level BPE ``vocabulary`` (token
+    -> id): tokens spelling the same letters and digits, case, spaces and punctuation aside, share one
+    (" Lopez", "lopez", "Lopez," and ",", "." as the empty word); each special token (``<|...|>``) and
+    each id the tokenizer does not name (a padded embedding) has its own."""
+    classes = list(range(len(vocabulary), len(vocabulary) + size))  # past any word's id: one class each
+    ids, not_letters = {}, re.compile(r"[^a-z0-9]")
     for token, index in vocabulary.items():
-        word = token if token.startswith("<|") else re.sub(r"[^a-z0-9]", "", token.lower())
-        classes[index] = ids.setdefault(word, len(ids))
-    return classes
+        if index < size:
+            word = token if token.startswith("<|") else not_letters.sub("", token.lower())
+            classes[index] = ids.setdefault(word, len(ids))
+    return torch.tensor(classes)
 
 
 class GreedyDecoder:
