@@ -21,10 +21,11 @@ of it), a short beam search decides instead (:func:`.whisper_beam.lookahead`: ``
 beams, ``LOOKAHEAD`` passes, the best kept), then greedy decoding goes on from its end. A
 full beam search (session 6) moved every token one pass at a time, 1.4x greedy decoding's
 time, and spent most of its beams on spellings of one word ("Lopez" / "Lopez,"), which the
-text stages read alike. Session 8, the bench's 60 held-out dictations (1 thread): audio
-micro-F1 **0.911** (full beam search 0.910, greedy 0.896), names right 0.62 (0.62, 0.50),
-with 23% of passes in beams; with unseen names 0.893 (full beam search 0.892). ``MARGIN``
-3 gave the same F1 for more beam passes; 1.5 with 3 passes gave 0.909.
+text stages read alike. Session 8, the bench's 60 held-out dictations: audio micro-F1
+**0.906** (full beam search 0.910, greedy 0.896), with 8% of decisions opening beams and 30%
+of decoder passes in them; 0.904 on the default 20 (0.902, 0.897); with unseen names 0.895
+(0.892). Tried on the 60: 3 passes instead of 4, 0.904 for 2% fewer passes (and 0.897 on
+the 20); a margin of 3 nats, the same F1 for more beam passes.
 
 The output projection (vocabulary x d_model, 80 MB in fp32 for tiny.en) is the largest cost
 of a step. It runs on int8 weights (fbgemm, :class:`boya.runtime.inference.int8_linear.Int8DynamicLinear`),
