@@ -143,23 +143,30 @@ def test_block_picks_through_the_int8_head_are_the_fp32_argmax(tiny):
     shutil.which("espeak-ng") is None, reason="needs espeak-ng (apt-get install -y espeak-ng)"
 )
 def test_the_shipped_model_decodes_the_same_tokens_speculatively():
+    """Greedy decoding, and the default with beams where a word is uncertain, each with and without drafts."""
     from boya_medreport.asr import RADIOLOGY_PROMPT
     from boya_medreport.asr.log_mel import log_mel
     from boya_medreport.asr.speech import synthesize
     from boya_medreport.asr.whisper import WhisperTranscriber
 
-    transcriber = WhisperTranscriber(beam_size=1)
+    transcriber = WhisperTranscriber()
+    model, beams = transcriber.model, transcriber.decoder
     generation = transcriber.generation
     prompt = transcriber.previous_text_ids(RADIOLOGY_PROMPT) + generation["start"]
-    plain = GreedyDecoder(transcriber.model)
+    pairs = [
+        (GreedyDecoder(model, drafter=beams.drafter), GreedyDecoder(model)),
+        (beams, GreedyDecoder(model, beam_size=beams.beam_size, word_classes=beams.word_classes)),
+    ]
     clips = [("Patient John Smith comma medical record number four two oh one period", "espeak-us"),
-             ("Findings colon no pneumothorax period new paragraph Impression colon normal chest period", "espeak-rp-m3")]  # fmt: skip
+             ("Findings colon no pneumothorax period new paragraph Impression colon normal chest period", "espeak-rp-m3"),
+             ("Patient Siobhan Nakamura-Oyelaran comma born July thirtieth nineteen fifty two period", "espeak-rp-m3")]  # fmt: skip
     for text, voice in clips:
         features = log_mel(synthesize(text, voice))
         kwargs = dict(eos=generation["eos"], max_new_tokens=224, suppress=generation["suppress"], begin_suppress=generation["begin_suppress"])  # fmt: skip
-        assert transcriber.decoder.generate(features, prompt, **kwargs) == plain.generate(
-            features, prompt, **kwargs
-        )
-    stats = transcriber.decoder.stats
-    assert stats["accepted"] > 0 and stats["passes"] < stats["tokens"]
-    assert np.isfinite(stats["accepted"] / stats["drafted"])
+        for drafted, plain in pairs:
+            assert drafted.generate(features, prompt, **kwargs) == plain.generate(features, prompt, **kwargs)
+    for drafted, _ in pairs:
+        stats = drafted.stats
+        assert stats["accepted"] > 0 and stats["passes"] < stats["tokens"]
+        assert np.isfinite(stats["accepted"] / stats["drafted"])
+    assert beams.stats["lookaheads"] > 0  # the unusual name opens beams (2 when written)
