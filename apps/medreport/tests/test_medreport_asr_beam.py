@@ -61,8 +61,13 @@ def test_the_batched_lookahead_equals_decoding_each_beam_from_scratch(random_tin
     context = [5, 6, 7]
     with torch.inference_mode():
         cross = model.cross_keys_values(model.encode(features))
-        # the best beam's second token as end-of-text: the lookahead ends at its first step
-        ending = scratch_lookahead(model, head, cross, context, width, 1, EOS, 50)[0][1]
+        # a token of the best beam as end-of-text, one where the beams end after a step or more
+        best = scratch_lookahead(model, head, cross, context, width, 4, EOS, 50)[0]
+        ending = next(
+            t
+            for t in best[1:]
+            if (run := scratch_lookahead(model, head, cross, context, width, 4, t, 50))[1] and len(run[0]) > 1
+        )
         for eos, budget in ((EOS, 50), (EOS, 3), (ending, 50)):
             cache = model.new_cache(width)
             hidden = model.decode(torch.tensor([PROMPT + context]), cache[:, :, :1], cross, 0)[:, -1]
@@ -70,8 +75,10 @@ def test_the_batched_lookahead_equals_decoding_each_beam_from_scratch(random_tin
                             steps=4, eos=eos, mask=torch.zeros(VOCAB), budget=budget)  # fmt: skip
             assert got == scratch_lookahead(model, head, cross, context, width, 4, eos, budget)
             tokens, ended = got
-            assert ended == (eos == ending) and len(tokens) == min(budget, 5) or ended
-            if not ended:  # row 0 holds the context and the best beam's tokens but its last
+            assert ended == (eos == ending) and len(tokens) > 1  # an end after a step, not at the start
+            if not ended:  # steps + 1 tokens unless the budget is smaller; row 0 holds the context and
+                # the best beam's tokens but its last
+                assert len(tokens) == min(budget, 5)
                 fresh = model.new_cache()
                 model.decode(torch.tensor([PROMPT + context + tokens[:-1]]), fresh, cross, 0)
                 end = len(PROMPT + context + tokens) - 1
