@@ -123,8 +123,8 @@ def test_drafts_change_only_the_speed_with_beams_on(random_tiny_whisper, monkeyp
     monkeypatch.setattr(whisper_decode, "MARGIN", 1.0)
     plain, stats = decode(model, features, budget=60)
     assert 0 < stats["lookaheads"] < 20  # some decisions open beams, most do not
-    oracle = NgramDrafter([PROMPT + plain], min_chance=0.0)
-    noise = NgramDrafter(
+    oracle = NgramDrafter.from_sequences([PROMPT + plain], min_chance=0.0)
+    noise = NgramDrafter.from_sequences(
         [[random.Random(i).randrange(VOCAB) for _ in range(300)] for i in range(5)], min_chance=0.0
     )
     for drafter in (oracle, noise):

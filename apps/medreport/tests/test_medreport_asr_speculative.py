@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from boya_medreport.asr.whisper_decode import MAX_DRAFT, GreedyDecoder
-from boya_medreport.asr.whisper_draft import NgramDrafter, _best_continuations
+from boya_medreport.asr.whisper_draft import NgramDrafter, continuations, table_of
 
 VOCAB = 1000
 PROMPT = [990, 991, 992]
@@ -40,7 +40,7 @@ def test_the_table_holds_each_contexts_most_frequent_continuation():
         for i in range(1, len(s)):
             for n in range(1, min(4, i) + 1):
                 expected[tuple(s[i - n : i])][s[i]] += 1
-    table = _best_continuations(sequences, 4)
+    table = table_of(continuations(sequences, 4))
     assert table.keys() == expected.keys()
     for context, counts in expected.items():
         top = max(counts.values())
@@ -48,7 +48,7 @@ def test_the_table_holds_each_contexts_most_frequent_continuation():
 
 
 def test_drafts_follow_the_window_first_then_the_table_and_stop_when_unlikely():
-    drafter = NgramDrafter([[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 5]], min_chance=0.3)
+    drafter = NgramDrafter.from_sequences([[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 5]], min_chance=0.3)
     assert drafter.table[(1, 2)] == (3, 2 / 3)
     session = drafter.session([9, 1, 2])
     assert session.draft(5) == [3, 4]  # 2/3 then 2/3 * 1: the chain stops where nothing follows
@@ -56,10 +56,10 @@ def test_drafts_follow_the_window_first_then_the_table_and_stop_when_unlikely():
     session.extend([5, 7, 1, 2])  # this window said "1 2 5": it wins over the table's "1 2 3"
     assert session.draft(2) == [5, 7]
     assert (
-        NgramDrafter([[1, 2], [1, 3], [1, 4]], min_chance=0.5).session([1]).draft(3) == []
+        NgramDrafter.from_sequences([[1, 2], [1, 3], [1, 4]], min_chance=0.5).session([1]).draft(3) == []
     )  # a 1-in-3 guess
     with pytest.raises(ValueError, match="16 bits"):
-        NgramDrafter([[70000, 1]])
+        NgramDrafter.from_sequences([[70000, 1]])
 
 
 def test_the_cache_rolls_back_to_the_last_kept_token(tiny):
@@ -83,10 +83,10 @@ def test_speculative_tokens_equal_greedy_with_good_and_bad_drafts(tiny):
     model, features = tiny
     expected = greedy(model, features)
     assert len(expected) == 60 and len(set(expected)) > 10
-    oracle = NgramDrafter(
+    oracle = NgramDrafter.from_sequences(
         [PROMPT + expected], min_chance=0.0
     )  # the answer itself: nearly every guess is right
-    noise = NgramDrafter(
+    noise = NgramDrafter.from_sequences(
         [[random.Random(i).randrange(VOCAB) for _ in range(300)] for i in range(5)], min_chance=0.0
     )
     for drafter, lowest, highest in ((oracle, 0.8, 1.0), (noise, 0.0, 0.2)):
@@ -105,7 +105,7 @@ def test_speculative_tokens_equal_greedy_with_good_and_bad_drafts(tiny):
 def test_end_of_text_inside_a_drafted_block_and_the_token_budget(tiny):
     model, features = tiny
     plain = greedy(model, features)
-    oracle = NgramDrafter([PROMPT + plain], min_chance=0.0)  # full drafts every pass
+    oracle = NgramDrafter.from_sequences([PROMPT + plain], min_chance=0.0)  # full drafts every pass
     # an end-of-text the model reaches mid-block (the oracle's passes each keep MAX_DRAFT + 1 tokens
     # after the first): the oracle drafts past it
     stop = (

@@ -60,14 +60,15 @@ class WhisperTranscriber:
             raise BoyaError(f"beam_size must be 1 (greedy) or more, got {beam_size}")
         from tokenizers import Tokenizer
 
-        from .whisper_decode import GreedyDecoder, word_classes
+        from .whisper_decode import GreedyDecoder, tokenizer_word_classes
         from .whisper_draft import dictation_drafter
         from .whisper_model import load_whisper
 
         self.source = _resolve(model)
         self.model = load_whisper(self.source)
+        tokenizer_file = self.source / "tokenizer.json"
         try:
-            self.tokenizer = Tokenizer.from_file(str(self.source / "tokenizer.json"))
+            self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
         except Exception as e:  # noqa: BLE001 - tokenizers raises plain Exceptions for missing/bad files
             raise BoyaError(
                 f"cannot load Whisper model {str(self.source)!r}: no usable tokenizer.json ({_first_line(e)})"
@@ -83,12 +84,12 @@ class WhisperTranscriber:
         self.model.halve_decoder()  # after the merge, which changes the fp32 weights
         # after the merge: the decoders quantize the final weights
         self.beam_size = beam_size
-        vocabulary = self.tokenizer.get_vocab(with_added_tokens=True)
+        size = self.model.config["vocab_size"]
         self.decoder = GreedyDecoder(
             self.model,
-            drafter=dictation_drafter(self.tokenizer) if speculative else None,
+            drafter=dictation_drafter(self.tokenizer, tokenizer_file) if speculative else None,
             beam_size=beam_size,
-            word_classes=word_classes(vocabulary, self.model.config["vocab_size"]),
+            word_classes=tokenizer_word_classes(self.tokenizer, tokenizer_file, size) if beam_size > 1 else None,
         )
 
     def previous_text_ids(self, prompt: str | None) -> list[int]:

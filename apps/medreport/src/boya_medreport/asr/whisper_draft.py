@@ -15,7 +15,12 @@ drafting stops once the chance that the whole draft is right falls below ``min_c
 so unpredictable stretches (names, record numbers) cost single-token steps only.
 """
 
+import sys
+from pathlib import Path
+
 import numpy as np
+
+from .table_cache import cached_arrays, content_key
 
 ORDER = 4  # longest context looked up, in tokens
 LOCAL_CHANCE = 0.8  # taken as the chance that a continuation seen earlier in the window comes back
@@ -28,15 +33,13 @@ class NgramDrafter:
     ~1.1-2 ms per extra row, 1 thread) gave the same speed for any value from 0.3 to 0.6.
     """
 
-    def __init__(self, sequences: list[list[int]], order: int = ORDER, min_chance: float = 0.5):
-        self.order, self.min_chance = order, min_chance
-        self.table = _best_continuations(sequences, order)
+    def __init__(self, table: dict, order: int = ORDER, min_chance: float = 0.5):
+        self.table, self.order, self.min_chance = table, order, min_chance
 
     @classmethod
-    def from_texts(cls, tokenizer, texts: list[str], **kwargs) -> "NgramDrafter":
-        """A drafter counted over ``texts`` as Whisper writes them (a leading space, then the text)."""
-        encoded = tokenizer.encode_batch([" " + text.strip() for text in texts], add_special_tokens=False)
-        return cls([e.ids for e in encoded], **kwargs)
+    def from_sequences(cls, sequences: list[list[int]], order: int = ORDER, **kwargs) -> "NgramDrafter":
+        """A drafter counted over token ``sequences``."""
+        return cls(table_of(continuations(sequences, order)), order, **kwargs)
 
     def session(self, context: list[int]) -> "DraftSession":
         """Drafting state for one window whose decoder input so far is ``context``."""
@@ -84,31 +87,54 @@ class DraftSession:
         return guesses
 
 
-def dictation_drafter(tokenizer, count: int = 300, seed: int = 0) -> NgramDrafter:
+def dictation_drafter(tokenizer, tokenizer_file: Path, count: int = 300, seed: int = 0) -> NgramDrafter:
     """A drafter counted over ``count`` dictations of the generator's training phrasings, in spoken
     form ("comma", "period", spoken numbers: what the adapted tiny.en writes), and nothing else:
-    the bench's held-out phrasings stay unseen, so its acceptance rate is a fair one."""
+    the bench's held-out phrasings stay unseen, so its acceptance rate is a fair one.
+
+    ``tokenizer`` is read from ``tokenizer_file``. The counts are cached (:mod:`.table_cache`) under
+    that file, the generator's and this module's sources and the arguments: building them took ~0.4 s
+    of every load."""
     import random
 
-    from ..dictations import dictation
+    from .. import dictations, vocabulary
 
-    rng = random.Random(seed)
-    return NgramDrafter.from_texts(
-        tokenizer, [dictation(rng, "train", spoken=True)["dictation"] for _ in range(count)]
-    )
+    def build():
+        rng = random.Random(seed)
+        texts = [dictations.dictation(rng, "train", spoken=True)["dictation"] for _ in range(count)]
+        encoded = tokenizer.encode_batch([" " + text.strip() for text in texts], add_special_tokens=False)
+        return continuations([e.ids for e in encoded], ORDER)
+
+    sources = [Path(m.__file__) for m in (dictations, vocabulary, sys.modules[__name__])]
+    vocabulary_file = Path(vocabulary.__file__).parent / "data" / "medreport-vocabulary.json"
+    key = content_key(tokenizer_file, *sources, vocabulary_file, f"{count} {seed} {ORDER}")
+    return NgramDrafter(table_of(cached_arrays("drafter", key, build)))
 
 
-def _best_continuations(sequences: list[list[int]], order: int) -> dict:
-    """For every context of 1..``order`` tokens: its most frequent next token (lowest id on ties) and
-    that token's share of the context's continuations. Counted with numpy on 16-bit token ids packed
-    into one integer per context: a Python loop over a few hundred dictations took ~0.5 s."""
+def table_of(arrays: dict[str, np.ndarray]) -> dict:
+    """The lookup table ``{context: (next token, share)}`` of :func:`continuations`' arrays."""
+    table = {}
+    for name, grams in arrays.items():
+        if not name.startswith("grams"):
+            continue
+        n = grams.shape[1] - 1
+        continued = zip(grams[:, n].tolist(), arrays[f"shares{n}"].tolist(), strict=True)
+        table.update(zip(map(tuple, grams[:, :n].tolist()), continued, strict=True))
+    return table
+
+
+def continuations(sequences: list[list[int]], order: int) -> dict[str, np.ndarray]:
+    """For every context of ``n`` = 1..``order`` tokens: its most frequent next token (lowest id on ties)
+    and that token's share of the context's continuations, as arrays ``grams<n>`` (a row per context:
+    its ``n`` tokens, then the next one) and ``shares<n>`` (none for an ``n`` without contexts). Counted with numpy on 16-bit token ids
+    packed into one integer per context: a Python loop over a few hundred dictations took ~0.5 s."""
     pad = -1  # separates sequences, so no n-gram spans two of them
     flat = np.concatenate(
         [np.asarray([*s, *[pad] * order], dtype=np.int64) for s in sequences] or [np.zeros(0)]
     )
     if flat.size and flat.max() >= 1 << 16:
         raise ValueError(f"token id {int(flat.max())} does not fit the drafter's 16 bits")
-    table = {}
+    arrays = {}
     for n in range(1, order + 1):
         if flat.size <= n:
             continue
@@ -135,7 +161,5 @@ def _best_continuations(sequences: list[list[int]], order: int) -> dict:
         top = np.flatnonzero(counts == np.repeat(np.maximum.reduceat(counts, starts), sizes))
         best = top[np.unique(group[top], return_index=True)[1]]
         shares = counts[best] / np.add.reduceat(counts, starts)
-        grams = rows[pairs[best]]
-        continuations = zip(grams[:, n].tolist(), shares.tolist(), strict=True)
-        table.update(zip(map(tuple, grams[:, :n].tolist()), continuations, strict=True))
-    return table
+        arrays[f"grams{n}"], arrays[f"shares{n}"] = rows[pairs[best]], shares
+    return arrays
