@@ -78,7 +78,7 @@ def test_script_track_obeys_rhubarb_rules_and_anticipates():
     assert set_accuracy(frames, truth) == 1.0
     assert closed_accuracy(frames, truth) > 0.95
     late = shape_frames(speech.phones, anticipation=0.0)
-    assert sum(a != b for a, b in zip(frames, late)) > 0  # anticipation moved some shapes earlier
+    assert sum(a != b for a, b in zip(frames, late, strict=True)) > 0  # anticipation moved some shapes earlier
 
 
 def test_bilabials_close_the_mouth():

@@ -5,12 +5,10 @@ import threading
 import time
 
 import pytest
-
 from boya_medreport import hl7, mllp
 from boya_medreport.archive import Archive
 from boya_medreport.delivery import deliver
 from boya_medreport.pipeline import send
-
 
 
 def sample_report():

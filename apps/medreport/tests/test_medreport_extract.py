@@ -5,7 +5,6 @@ import json
 import jsonschema
 import pytest
 from boya.errors import BoyaError
-
 from boya_medreport import vocabulary
 from boya_medreport.extract import extract, extract_many, linearize, recipe
 from boya_medreport.extract.model import Extractor, build_model, save, train_tokenizer
@@ -80,7 +79,6 @@ def test_model_directory_without_weights_is_a_clear_error(tmp_path):
 def _transformers_greedy(model, extractor, inputs, max_new_tokens):
     """What transformers' own generate decodes: the reference our plain-torch T5 must equal token for token."""
     import torch
-
     from boya_medreport.extract.model import EOS, PAD
 
     ids = extractor.encode(inputs)
@@ -103,10 +101,9 @@ def test_saved_model_decodes_as_transformers_does(tmp_path):
 
 
 def test_embedded_model_decodes_as_transformers_does():
-    from transformers import T5Config, T5ForConditionalGeneration
-    from safetensors.torch import load_file
-
     from boya_medreport.extract.model import WEIGHTS_DIR, embedded
+    from safetensors.torch import load_file
+    from transformers import T5Config, T5ForConditionalGeneration
 
     model = T5ForConditionalGeneration(T5Config.from_json_file(str(WEIGHTS_DIR / "config.json")))
     state = {k: v.float() for k, v in load_file(str(WEIGHTS_DIR / "model.safetensors")).items()}

@@ -1,7 +1,6 @@
 import random
 
 import jsonschema
-
 from boya_medreport import dictations, vocabulary
 from boya_medreport.extract import linearize
 

@@ -1,5 +1,4 @@
 import pytest
-
 from boya_medreport import header, sections
 
 

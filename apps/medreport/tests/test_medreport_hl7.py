@@ -1,7 +1,6 @@
 import hl7 as python_hl7
 import pytest
 from boya.errors import BoyaError
-
 from boya_medreport import fhir, hl7
 
 

@@ -1,6 +1,5 @@
 from boya import hookimpl
 from boya.plugins import pm
-
 from boya_medreport import rules
 
 

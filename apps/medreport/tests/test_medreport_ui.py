@@ -11,7 +11,7 @@ TEXT = ("Patient Ann Lee, MRN 4242, DOB 3/4/1950, female. Exam: chest x-ray. "
 
 def test_extract_fills_the_form_and_raises_the_banner():
     values = ui.extract_text(TEXT)
-    report_json, form, banner = values[0], values[1:13], values[13]
+    form, banner = values[1:13], values[13]
     assert form[:4] == ["Ann Lee", "4242", "1950-03-04", "female"]
     assert ["pneumothorax", True, "", "right pleural space", ""] in form[9]
     assert "CRITICAL" in banner and "medreport-critical" in banner

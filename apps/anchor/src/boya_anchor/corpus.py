@@ -57,7 +57,7 @@ def synthesize_all(texts: list[str], voice: str, rng: random.Random) -> list[Utt
         speeches = festival_many(texts, name, [rng.uniform(0.85, 1.25) for _ in texts])
     else:
         speeches = [synthesize(t, voice, rate=rng.randint(140, 220), pitch=rng.randint(25, 75)) for t in texts]
-    return [Utterance(resample(s.samples, s.rate, RATE), s.phones, voice, t) for s, t in zip(speeches, texts)]
+    return [Utterance(resample(s.samples, s.rate, RATE), s.phones, voice, t) for s, t in zip(speeches, texts, strict=True)]
 
 
 def flite_all(texts: list[str], voice: str, rng: random.Random) -> list[Utterance]:

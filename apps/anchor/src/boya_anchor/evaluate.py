@@ -87,7 +87,7 @@ def _score(methods: dict, clips: list[dict], out_dir: Path | None) -> dict:
                         rhubarb_json(frames_to_cues(pred), clip["clip"], len(clip["samples"]) / RATE))
     summary = {name: {"set_accuracy": round(float(np.mean(r["set"])), 3), "closed_accuracy": round(float(np.mean(r["closed"])), 3)}
                for name, r in results.items()}
-    lag = {f"{lag * 10:+d}ms": round(float(v / max(1, len(clips))), 3) for lag, v in zip(LAGS, lag_sums)}
+    lag = {f"{lag * 10:+d}ms": round(float(v / max(1, len(clips))), 3) for lag, v in zip(LAGS, lag_sums, strict=True)}
     return {"clips": len(clips), "methods": summary,
             "by_group": {g: {m: round(float(np.mean(v)), 3) for m, v in d.items()} for g, d in by_group.items()},
             "model_lag_sweep": lag, "model_best_lag": max(lag, key=lag.get)}

@@ -27,11 +27,11 @@ def set_accuracy(pred: list[str], truth: list[str], lag: int = 0) -> float:
     """Share of frames whose shape is allowed for the true phone, with ``pred`` shifted ``lag`` frames earlier."""
     n = len(truth)
     shifted = [pred[i + lag] if 0 <= i + lag < len(pred) else "X" for i in range(n)]
-    return sum(p in ALLOWED[g] for p, g in zip(shifted, truth)) / max(1, n)
+    return sum(p in ALLOWED[g] for p, g in zip(shifted, truth, strict=True)) / max(1, n)
 
 
 def closed_accuracy(pred: list[str], truth: list[str]) -> float:
-    return sum((p in "AX") == (g in CLOSED_PHONES) for p, g in zip(pred, truth)) / max(1, len(truth))
+    return sum((p in "AX") == (g in CLOSED_PHONES) for p, g in zip(pred, truth, strict=False)) / max(1, len(truth))
 
 
 def allowed_matrix(truth: list[str]) -> np.ndarray:

@@ -163,7 +163,7 @@ class _Espeak:
             events = self._events
         sr = self.sample_rate
         phones = []
-        for (sample, mnemonic), following in zip(events, events[1:] + [(len(pcm), "_")]):
+        for (sample, mnemonic), following in zip(events, events[1:] + [(len(pcm), "_")], strict=True):
             start, end = sample / sr, max(sample, following[0]) / sr
             parts = espeak_to_arpabet(mnemonic)
             step = (end - start) / len(parts)
@@ -188,7 +188,7 @@ def festival_many(texts: list[str], name: str, stretch: float | list[float] = 1.
     stretches = stretch if isinstance(stretch, list) else [stretch] * len(texts)
     with tempfile.TemporaryDirectory(prefix="boya-festival-") as tmp:
         lines = [f"(voice_{folder})"]
-        for k, (text, factor) in enumerate(zip(texts, stretches)):
+        for k, (text, factor) in enumerate(zip(texts, stretches, strict=True)):
             quoted = text.replace("\\", " ").replace('"', " ")
             lines += [f"(Parameter.set 'Duration_Stretch {float(factor):.3f})",
                       f'(set! utt (utt.synth (Utterance Text "{quoted}")))',

@@ -24,7 +24,7 @@ def shape_frames(phones: list[tuple[float, float, str]], anticipation: float = A
     frames = ["X"] * n
     owner = ["SIL"] * n
     plan = _plan_shapes(phones)
-    for (start, end, phone), pieces in zip(phones, plan):
+    for (start, end, phone), pieces in zip(phones, plan, strict=True):
         t = start
         for shape, share in pieces:
             stop = t + share * (end - start)

@@ -77,7 +77,7 @@ def score(golds: list[dict], preds: list[dict]) -> dict:
         raise BoyaError(f"{len(golds)} gold reports but {len(preds)} predictions")
     total = {"tp": 0, "gold": 0, "pred": 0, "f_tp": 0, "f_gold": 0, "f_pred": 0}
     fields: dict[str, int] = {}
-    for g, p in zip(golds, preds):
+    for g, p in zip(golds, preds, strict=True):
         c = score_report(g, p if isinstance(p, dict) else {})
         for k in total:
             total[k] += c[k]
@@ -93,7 +93,7 @@ def score(golds: list[dict], preds: list[dict]) -> dict:
 def score_present(gold_sets: list[set], preds: list[dict]) -> dict:
     """Present-finding micro P/R/F1 of (report, observation) pairs (the real chest X-ray scoring)."""
     pred_sets = [{f["observation"] for f in p.get("findings") or [] if f.get("present")} for p in preds]
-    tp = sum(len(g & p) for g, p in zip(gold_sets, pred_sets))
+    tp = sum(len(g & p) for g, p in zip(gold_sets, pred_sets, strict=True))
     n_pred, n_gold = sum(map(len, pred_sets)), sum(map(len, gold_sets))
     normal = [i for i, g in enumerate(gold_sets) if not g]
     return {"reports": len(gold_sets), "present_f1": round(_f1(tp, n_pred, n_gold), 4), "precision": round(tp / max(n_pred, 1), 4),

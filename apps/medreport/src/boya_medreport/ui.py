@@ -9,7 +9,6 @@ engine before preview and before signing.
 
 import json
 import tempfile
-from pathlib import Path
 
 from boya.errors import BoyaError
 

@@ -80,7 +80,7 @@ def assemble(prepared: dict, outputs: list[str], backstop: bool = True) -> dict:
     """The report from the prepared parts and one model output per sentence, through the rules engine."""
     findings, from_findings = [], set()
     body_part = prepared["exam"]["body_part"]
-    for (section, sentence), output in zip(prepared["sentences"], outputs):
+    for (section, sentence), output in zip(prepared["sentences"], outputs, strict=True):
         stated = linearize.parse(output)
         if backstop:
             stated = lexicon.merge(stated, sentence, body_part)

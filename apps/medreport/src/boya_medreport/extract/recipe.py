@@ -38,7 +38,7 @@ def batches(pairs, tokenizer, batch_size: int, seed: int) -> list[dict]:
 
     enc_in = tokenizer.encode_batch([p[0] for p in pairs])
     enc_out = tokenizer.encode_batch([p[1] for p in pairs])
-    rows = sorted(((e.ids[:127] + [EOS], d.ids[:127] + [EOS]) for e, d in zip(enc_in, enc_out)), key=lambda r: (len(r[0]), len(r[1])))
+    rows = sorted(((e.ids[:127] + [EOS], d.ids[:127] + [EOS]) for e, d in zip(enc_in, enc_out, strict=True)), key=lambda r: (len(r[0]), len(r[1])))
     out = []
     for start in range(0, len(rows), batch_size):
         chunk = rows[start:start + batch_size]

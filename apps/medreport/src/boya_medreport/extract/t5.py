@@ -11,7 +11,6 @@ d_model**-0.5 when embeddings are tied), checked token for token against ``gener
 import math
 
 import torch
-
 from boya.errors import BoyaError
 
 

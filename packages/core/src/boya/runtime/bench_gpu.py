@@ -82,7 +82,7 @@ def run(steps: int = 30, warmup: int = 5, batch_size: int = 16, block_size: int 
     base = result["variants"]["fp32"]["step_ms"]
     for label, figures in result["variants"].items():
         figures["speedup_vs_fp32"] = round(base / figures["step_ms"], 2)
-        figures["loss_max_diff_vs_fp32"] = round(max(abs(a - b) for a, b in zip(curves["fp32"], curves[label])), 4)
+        figures["loss_max_diff_vs_fp32"] = round(max(abs(a - b) for a, b in zip(curves["fp32"], curves[label], strict=True)), 4)
     result["fp32_loss_first_last"] = [round(curves["fp32"][0], 4), round(curves["fp32"][-1], 4)]
     return result
 
