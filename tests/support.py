@@ -105,7 +105,15 @@ def start_receiver(folder: Path) -> tuple[subprocess.Popen, int]:
     """``boya medreport listen`` on a free port in a subprocess (output piped), once it accepts connections."""
     port = free_port()
     process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("boya")), "medreport", "listen", "--port", str(port), "--dir", str(folder)],
+        [
+            str(Path(sys.executable).with_name("boya")),
+            "medreport",
+            "listen",
+            "--port",
+            str(port),
+            "--dir",
+            str(folder),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

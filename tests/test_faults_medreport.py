@@ -117,8 +117,20 @@ class Relay:
 
 def send_once(path, port: int, db: str, timeout: float) -> subprocess.CompletedProcess:
     """``boya medreport send --json`` with one attempt: the report stays pending unless an ACK comes within ``timeout`` s."""
-    return boya("medreport", "send", str(path), "--port", str(port), "--attempts", "1", "--timeout", str(timeout),
-                "--db", db, "--json")
+    return boya(
+        "medreport",
+        "send",
+        str(path),
+        "--port",
+        str(port),
+        "--attempts",
+        "1",
+        "--timeout",
+        str(timeout),
+        "--db",
+        db,
+        "--json",
+    )
 
 
 def outbox(db: str) -> list[dict]:
@@ -291,7 +303,9 @@ def test_receiver_restores_a_lost_json_on_resend(tmp_path):
     er7 = hl7.build_oru(sample_report(), "BMR00000001V001")
     receiver = mllp.Receiver(tmp_path / "received")
     receiver.handle_message(er7)
-    (tmp_path / "received" / "BMR00000001V001.json").unlink()  # e.g. removed by hand, or an older receiver's crash
+    (
+        tmp_path / "received" / "BMR00000001V001.json"
+    ).unlink()  # e.g. removed by hand, or an older receiver's crash
     ack = receiver.handle_message(er7)
     assert "MSA|AA|BMR00000001V001" in ack
     assert (tmp_path / "received" / "BMR00000001V001.json").is_file()

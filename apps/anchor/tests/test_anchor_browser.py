@@ -7,8 +7,11 @@ import os
 import numpy as np
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="needs Debian chromium")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="needs Debian chromium"),
+]
 
 
 def test_page_draws_the_rig_like_the_exporter_and_streams_frames():
@@ -35,22 +38,29 @@ def test_page_draws_the_rig_like_the_exporter_and_streams_frames():
             params["AngleZ"], params["EyeLOpen"] = 8.0, 0.3
             # Frames are drawn into the rectangle that changed; drawn that way over the last frame, the canvas
             # must equal a full redraw.
-            patched, full = page.evaluate("() => { draw(false); const a = canvas.toDataURL('image/png');"
-                                          " draw(true); return [a, canvas.toDataURL('image/png')]; }")
+            patched, full = page.evaluate(
+                "() => { draw(false); const a = canvas.toDataURL('image/png');"
+                " draw(true); return [a, canvas.toDataURL('image/png')]; }"
+            )
             url = page.evaluate("(p) => window.anchorRender(p)", params)
             browser.close()
     finally:
         uvicorn_server.should_exit = True
         server._STAGE = None
+
     def pixels(data_url):
-        return np.asarray(Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1]))).convert("RGB"), np.int16)
+        return np.asarray(
+            Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1]))).convert("RGB"), np.int16
+        )
 
     assert (np.abs(pixels(patched) - pixels(full)).max(-1) > 8).mean() < 1e-4
     drawn = pixels(url)
     expected = SkiaRenderer(rig).draw(params)[..., :3].astype(np.int16)
     diff = np.abs(drawn - expected).max(-1)
     assert drawn.shape == expected.shape == (1080, 1920, 3)
-    assert (diff > 40).mean() < 0.002  # same drawing up to anti-aliasing along edges (the mouth alone is ~0.5%)
+    assert (
+        diff > 40
+    ).mean() < 0.002  # same drawing up to anti-aliasing along edges (the mouth alone is ~0.5%)
     assert np.abs(drawn[..., 0].astype(int) - drawn[..., 2]).mean() > 5  # not a blank canvas
 
 

@@ -24,7 +24,9 @@ def test_say_writes_wav_and_prints_rhubarb_json(tmp_path):
     doc = json.loads(result.output)
     assert out.read_bytes()[:4] == b"RIFF"
     cues = doc["mouthCues"]
-    assert cues[0]["start"] == 0.0 and cues[-1]["end"] == pytest.approx(doc["metadata"]["duration"], abs=0.011)
+    assert cues[0]["start"] == 0.0 and cues[-1]["end"] == pytest.approx(
+        doc["metadata"]["duration"], abs=0.011
+    )
     assert all(a["end"] == b["start"] for a, b in zip(cues, cues[1:], strict=False))
     assert {c["value"] for c in cues} <= set("ABCDEFGHX") and "A" in {c["value"] for c in cues}
     assert len(doc["visemes"]["names"]) == 15 and len(doc["visemes"]["weights"][0]) == 15
@@ -103,12 +105,23 @@ def test_recipe_trains_through_the_runtime_and_fine_tunes(tmp_path):
     weights = load_file(str(path))
     assert "gru.weight_hh_l0" in weights and weights["mean"].abs().sum() > 0
     card = json.loads(path.with_suffix(".json").read_text())
-    assert card["recipe"] == "anchor-visemes" and card["seed"] == 0 and card["parameters"] > 100_000 and card["init"] is None
-    tuned = train(TrainConfig(out_dir=str(tmp_path / "tuned"), max_steps=1, lr=1e-4, data=str(corpus), progress=False), init=str(path))
+    assert (
+        card["recipe"] == "anchor-visemes"
+        and card["seed"] == 0
+        and card["parameters"] > 100_000
+        and card["init"] is None
+    )
+    tuned = train(
+        TrainConfig(out_dir=str(tmp_path / "tuned"), max_steps=1, lr=1e-4, data=str(corpus), progress=False),
+        init=str(path),
+    )
     assert json.loads(tuned.with_suffix(".json").read_text())["init"]["max_steps"] == 2
     assert load_file(str(tuned))["mean"].equal(weights["mean"])  # fine-tuning keeps the input normalisation
-    later = train(TrainConfig(out_dir=str(tmp_path / "later"), max_steps=1, lr=1e-4, data=str(corpus), progress=False),
-                  init=str(path), lookahead=0)  # fine-tuning may change the look-ahead; the card records both
+    later = train(
+        TrainConfig(out_dir=str(tmp_path / "later"), max_steps=1, lr=1e-4, data=str(corpus), progress=False),
+        init=str(path),
+        lookahead=0,
+    )  # fine-tuning may change the look-ahead; the card records both
     later_card = json.loads(later.with_suffix(".json").read_text())
     assert later_card["lookahead_frames"] == 0
     assert later_card["init"]["lookahead_frames"] == card["lookahead_frames"] == LOOKAHEAD_FRAMES

@@ -48,4 +48,6 @@ def test_human_prompts_are_split_by_file_and_only_held_out_ones_are_scored():
     held, train = {p for p, _ in held_out_prompts()}, {p for p, _ in training_prompts()}
     assert len(held) == HELD_OUT_PROMPTS and held.isdisjoint(train) and len(held | train) == len(prompts)
     scored = human_clips(2)
-    assert len(scored) == 2 and all(c["clip"][len("human-"):-len(".wav")] in {p.stem for p in held} for c in scored)
+    assert len(scored) == 2 and all(
+        c["clip"][len("human-") : -len(".wav")] in {p.stem for p in held} for c in scored
+    )

@@ -54,7 +54,7 @@ def speech():
 
 def test_streaming_features_equal_offline(speech):
     stream = StreamingLogMel()
-    pieces = [stream.push(speech[i:i + 333]) for i in range(0, len(speech), 333)]
+    pieces = [stream.push(speech[i : i + 333]) for i in range(0, len(speech), 333)]
     assert np.allclose(np.concatenate(pieces), log_mel(speech), atol=1e-4)
 
 
@@ -65,7 +65,7 @@ def test_streaming_model_equals_one_pass(model_path, speech):
         whole = model(mel)[0]
         state, parts = None, []
         for i in range(0, mel.shape[1], 2):
-            out = model(mel[:, i:i + 2], state)
+            out = model(mel[:, i : i + 2], state)
             state = out[3]
             parts.append(out[0])
     assert torch.allclose(whole, torch.cat(parts, 1), atol=1e-5)
@@ -86,11 +86,11 @@ def test_engine_emits_one_shape_per_10ms_and_file_mode_matches(model_path, speec
     engine = LiveEngine(16000, model_path)
     shapes = []
     for i in range(0, len(speech), 320):
-        chunk = (speech[i:i + 320] * 32767).astype("<i2").tobytes()
+        chunk = (speech[i : i + 320] * 32767).astype("<i2").tobytes()
         shapes += [frame.shape for frame in engine.push_pcm16(chunk)]
     assert len(shapes) == len(speech) // 160
     offline = shapes_for_audio(speech, model_path)
-    assert offline[:len(shapes) - 2] == shapes[2:]  # the file result undoes the 20 ms look-ahead
+    assert offline[: len(shapes) - 2] == shapes[2:]  # the file result undoes the 20 ms look-ahead
 
 
 def test_silence_keeps_the_mouth_closed(model_path):
@@ -172,7 +172,7 @@ def test_a_noise_the_model_calls_silence_closes_the_mouth_after_its_look_ahead(d
     noise = np.random.default_rng(0).normal(0, 0.1, 160 * 20).astype(np.float32)
     openings = []
     for start in range(0, len(noise), 160):
-        assert [frame.shape for frame in engine.push(noise[start:start + 160])] == ["X"]
+        assert [frame.shape for frame in engine.push(noise[start : start + 160])] == ["X"]
         openings.append(engine.opening)
     unjudged = engine.lookahead + HOLD_FRAMES
     assert min(openings[:unjudged]) > 0.5 and max(openings[unjudged:]) == 0.0
@@ -182,7 +182,11 @@ def test_the_opening_lifts_the_mouth_at_once_up_to_what_the_shape_allows():
     rig = get_avatar("aiko")
     widest = max(values["MouthOpenY"] for values in rig["mouth"].values())
     assert MouthSpring(rig).step("X", 0.01, opening=0.5)["MouthOpenY"] == pytest.approx(0.5 * widest)
-    assert MouthSpring(rig).step("C", 0.01, opening=1.0)["MouthOpenY"] == pytest.approx(rig["mouth"]["C"]["MouthOpenY"])
-    assert MouthSpring(rig).step("A", 0.01, opening=1.0)["MouthOpenY"] == pytest.approx(0.0, abs=1e-6)  # lips shut
+    assert MouthSpring(rig).step("C", 0.01, opening=1.0)["MouthOpenY"] == pytest.approx(
+        rig["mouth"]["C"]["MouthOpenY"]
+    )
+    assert MouthSpring(rig).step("A", 0.01, opening=1.0)["MouthOpenY"] == pytest.approx(
+        0.0, abs=1e-6
+    )  # lips shut
     # Without an opening (script playback, export) the spring still rises over several steps.
     assert MouthSpring(rig).step("D", 0.01)["MouthOpenY"] < 0.5 * rig["mouth"]["D"]["MouthOpenY"]

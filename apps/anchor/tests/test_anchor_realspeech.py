@@ -56,15 +56,19 @@ def test_gather_copies_catalogued_files_from_a_source_tarball_as_16k_wav(tmp_pat
 def test_gather_reads_debian_packages(tmp_path):
     root = tmp_path / "pkg"
     (root / "DEBIAN").mkdir(parents=True)
-    (root / "DEBIAN" / "control").write_text("Package: alsa-utils\nVersion: 1.0\nArchitecture: all\n"
-                                             "Maintainer: t <t@t>\nDescription: t\n")
+    (root / "DEBIAN" / "control").write_text(
+        "Package: alsa-utils\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@t>\nDescription: t\n"
+    )
     sounds = root / "usr" / "share" / "sounds" / "alsa"
     sounds.mkdir(parents=True)
     (sounds / "Front_Left.wav").write_bytes(_speech("Front left."))
     downloads = tmp_path / "downloads"
     downloads.mkdir()
-    subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(root), str(downloads / "alsa-utils_1.0_all.deb")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["dpkg-deb", "--build", "--root-owner-group", str(root), str(downloads / "alsa-utils_1.0_all.deb")],
+        check=True,
+        capture_output=True,
+    )
     assert gather(downloads, tmp_path / "speech")["files"] == 1
     assert (tmp_path / "speech" / "alsa-voice--Front_Left.wav").is_file()
 
@@ -90,7 +94,9 @@ def _folder(tmp_path, rows):
 
 def test_gathered_speech_aligns_and_becomes_labelled_training_items(tmp_path):
     pytest.importorskip("pocketsphinx")
-    folder = _folder(tmp_path, [("a.wav", "someone", "montreal forced aligner", _speech("Montreal forced aligner."))])
+    folder = _folder(
+        tmp_path, [("a.wav", "someone", "montreal forced aligner", _speech("Montreal forced aligner."))]
+    )
     clip = load(folder)[0]
     spoken = [p for _, _, p in clip["phones"] if p != "SIL"]
     assert spoken[0] == "M" and "F" in spoken and spoken[-1] == "ER"  # "aligner" is added to the dictionary
@@ -120,7 +126,12 @@ def test_synthetic_speech_can_be_labelled_by_alignment_like_real_speech():
     from boya_anchor.corpus import Utterance, realigned
 
     speech = synthesize("Bubbles and blueberry pie.", "espeak:en-us")
-    utterance = Utterance(resample(speech.samples, speech.rate, 16000), speech.phones, "espeak:en-us", "Bubbles and blueberry pie.")
+    utterance = Utterance(
+        resample(speech.samples, speech.rate, 16000),
+        speech.phones,
+        "espeak:en-us",
+        "Bubbles and blueberry pie.",
+    )
     aligned = realigned(utterance)
     assert aligned.phones != utterance.phones and aligned.text == utterance.text
     assert [p for _, _, p in aligned.phones if p != "SIL"][:3] == ["B", "AH", "B"]
@@ -139,8 +150,14 @@ def test_lip_weight_scales_only_frames_whose_one_allowed_shape_is_a_or_g():
 
     def batch(phone):
         allowed = torch.from_numpy(allowed_matrix([phone] * 5))[None]
-        return {"mel": torch.randn(1, 5, 80), "allowed": allowed, "shape": allowed.argmax(-1), "viseme": torch.zeros(1, 5, dtype=torch.long),
-                "vad": torch.ones(1, 5), "mask": torch.ones(1, 5)}
+        return {
+            "mel": torch.randn(1, 5, 80),
+            "allowed": allowed,
+            "shape": allowed.argmax(-1),
+            "viseme": torch.zeros(1, 5, dtype=torch.long),
+            "vad": torch.ones(1, 5),
+            "mask": torch.ones(1, 5),
+        }
 
     for phone, scaled in (("M", True), ("F", True), ("AA", False), ("S", False)):
         b = batch(phone)
@@ -153,8 +170,13 @@ def test_a_corpus_cache_remembers_how_its_synthetic_speech_was_labelled(tmp_path
     from boya_anchor.train import load_or_make_corpus, save_corpus
 
     n = 30
-    item = {"mel": np.zeros((n, 80), np.float32), "allowed": np.ones((n, 9), np.float32), "shape": np.zeros(n, np.int64),
-            "viseme": np.zeros(n, np.int64), "vad": np.zeros(n, np.float32)}
+    item = {
+        "mel": np.zeros((n, 80), np.float32),
+        "allowed": np.ones((n, 9), np.float32),
+        "shape": np.zeros(n, np.int64),
+        "viseme": np.zeros(n, np.int64),
+        "vad": np.zeros(n, np.float32),
+    }
     cache = tmp_path / "aligned.npz"
     save_corpus([item], cache, "forced alignment")
     items, labels = load_or_make_corpus(TrainConfig(data=str(cache)), aligned_labels=True)

@@ -43,13 +43,16 @@ def test_plugins_can_add_avatars_and_duplicates_are_reported(tmp_path, capsys):
     assert "extra" not in avatars()
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda r: r.pop("mouth"), "missing 'mouth'"),
-    (lambda r: r["parts"].append({"type": "star", "group": "head"}), "type 'star'"),
-    (lambda r: r["groups"]["head"].update(rot={"Wobble": 1}), "unknown parameter 'Wobble'"),
-    (lambda r: r["mouth"].pop("G"), "A-H and X"),
-    (lambda r: r["parts"].append({"type": "ellipse", "group": "head", "cx": 1}), "lacks"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda r: r.pop("mouth"), "missing 'mouth'"),
+        (lambda r: r["parts"].append({"type": "star", "group": "head"}), "type 'star'"),
+        (lambda r: r["groups"]["head"].update(rot={"Wobble": 1}), "unknown parameter 'Wobble'"),
+        (lambda r: r["mouth"].pop("G"), "A-H and X"),
+        (lambda r: r["parts"].append({"type": "ellipse", "group": "head", "cx": 1}), "lacks"),
+    ],
+)
 def test_broken_rigs_are_explained(change, message):
     rig = json.loads(builtin_rig_paths()[0].read_text())
     change(rig)
@@ -123,8 +126,14 @@ def test_renderer_draws_the_mouth_where_the_rig_says(name):
 def test_renderer_repaints_only_the_avatar_and_equals_a_full_redraw(name):
     rig = get_avatar(name)
     animator, renderer = Animator(rig), SkiaRenderer(rig, 480, 270)
-    frames = [animator.frame(i / 10, "DBXFC"[i % 5], energy=1.0, pitch=0.5) for i in range(30)]  # sway, nods, blinks
-    frames[-1] = {**frames[-1], "AngleZ": -10.0, "AngleX": 30.0}  # a big jump: the old position must be erased
+    frames = [
+        animator.frame(i / 10, "DBXFC"[i % 5], energy=1.0, pitch=0.5) for i in range(30)
+    ]  # sway, nods, blinks
+    frames[-1] = {
+        **frames[-1],
+        "AngleZ": -10.0,
+        "AngleX": 30.0,
+    }  # a big jump: the old position must be erased
     for params in frames:
         drawn = renderer.draw(params).copy()
     y0, y1, x0, x1 = renderer.changed

@@ -33,7 +33,7 @@ def test_espeak_phones_cover_the_audio_in_order():
     assert {"HH", "L", "W", "K", "B", "F", "JH", "M", "Z"} <= set(labels)
     # Speech lies where the phones say: the silent gap after "world," is quiet in the audio.
     gap = next((a, b) for a, b, p in speech.phones[3:] if p == "SIL")
-    inside = speech.samples[int(gap[0] * speech.rate) + 200:int(gap[1] * speech.rate) - 200]
+    inside = speech.samples[int(gap[0] * speech.rate) + 200 : int(gap[1] * speech.rate) - 200]
     assert np.abs(inside).max() < 0.02 < np.abs(speech.samples).max()
 
 
@@ -44,16 +44,23 @@ def test_espeak_mnemonics_map_to_arpabet():
     assert espeak_to_arpabet("_:") == ("SIL",)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "empty"), ("   \n", "empty"), ("Hello 你好", "U+4F60"), ("smile 😀 please", "U+1F600"), ("a" * 20001, "split"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "empty"),
+        ("   \n", "empty"),
+        ("Hello 你好", "U+4F60"),
+        ("smile 😀 please", "U+1F600"),
+        ("a" * 20001, "split"),
+    ],
+)
 def test_bad_scripts_are_refused_clearly(text, message):
     with pytest.raises(BoyaError, match=re.escape(message)):
         tts.synthesize(text)
 
 
 def test_typographic_punctuation_and_accents_are_accepted():
-    assert tts.clean_script("\u201cCaf\u00e9\u201d \u2014 it\u2019s  fine\u2026") == "\"Café\" - it's fine..."
+    assert tts.clean_script("\u201cCaf\u00e9\u201d \u2014 it\u2019s  fine\u2026") == '"Café" - it\'s fine...'
 
 
 def test_unknown_voice_is_a_clear_error():
@@ -78,7 +85,9 @@ def test_script_track_obeys_rhubarb_rules_and_anticipates():
     assert set_accuracy(frames, truth) == 1.0
     assert closed_accuracy(frames, truth) > 0.95
     late = shape_frames(speech.phones, anticipation=0.0)
-    assert sum(a != b for a, b in zip(frames, late, strict=True)) > 0  # anticipation moved some shapes earlier
+    assert (
+        sum(a != b for a, b in zip(frames, late, strict=True)) > 0
+    )  # anticipation moved some shapes earlier
 
 
 def test_bilabials_close_the_mouth():
@@ -86,7 +95,7 @@ def test_bilabials_close_the_mouth():
     frames = shape_frames(speech.phones)
     for start, end, phone in speech.phones:
         if phone in ("M", "B", "P"):
-            assert "A" in frames[int(round(start * 100)):int(round(end * 100))]
+            assert "A" in frames[int(round(start * 100)) : int(round(end * 100))]
 
 
 def test_viseme_weights_are_distributions_with_the_right_winner():

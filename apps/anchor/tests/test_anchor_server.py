@@ -43,7 +43,9 @@ def test_page_and_script_are_served(client):
 def test_viewer_gets_rig_then_compact_frames(client):
     with client.websocket_connect("/anchor/ws") as ws:
         hello = json.loads(ws.receive_text())
-        assert hello["type"] == "hello" and hello["params"] == list(PARAM_NAMES) and "A" in hello["rig"]["mouth"]
+        assert (
+            hello["type"] == "hello" and hello["params"] == list(PARAM_NAMES) and "A" in hello["rig"]["mouth"]
+        )
         frames = [next_frame(ws) for _ in range(20)]
     assert all(len(f["p"]) == len(PARAM_NAMES) for f in frames)
     assert all(len(json.dumps(f, separators=(",", ":"))) < 160 for f in frames)
@@ -126,7 +128,7 @@ def test_microphone_audio_becomes_frames_and_pings_come_back(client):
         ws.receive_text()
         ws.send_text(json.dumps({"type": "mic", "rate": rate}))
         for start in range(0, rate, 160):
-            ws.send_bytes(loud[start:start + 160].tobytes())
+            ws.send_bytes(loud[start : start + 160].tobytes())
         ws.send_text(json.dumps({"type": "ping", "t": 12.5}))
         while (message := json.loads(ws.receive_text())).get("type") != "pong":
             assert message.get("type") != "error", message

@@ -32,7 +32,9 @@ def test_a_clip_force_aligns_to_its_transcript():
     clip = aligned_speaker_clips(names={"goforward"})[0]
     spoken = [p for _, _, p in clip["phones"] if p != "SIL"]
     assert spoken[:3] == ["G", "OW", "F"] and spoken[-1] == "Z"  # "go forward ... meters"
-    assert clip["speaker"] == "goforward-speaker" and clip["phones"][-1][1] == pytest.approx(len(clip["samples"]) / 16000)
+    assert clip["speaker"] == "goforward-speaker" and clip["phones"][-1][1] == pytest.approx(
+        len(clip["samples"]) / 16000
+    )
 
 
 def test_speaker_warp_moves_formants_and_keeps_the_identity():
@@ -55,6 +57,8 @@ def test_shipped_model_scores_what_its_card_records_on_unseen_speakers():
     report = _score({"model": shapes_for_audio}, multi_speaker_clips(), None)
     assert report["clips"] == recorded["clips"]
     assert report["methods"]["model"]["set_accuracy"] == pytest.approx(recorded["model"], abs=0.01)
-    assert report["methods"]["model"]["set_accuracy"] >= 0.75  # issue 8's bar; the 10 ms look-ahead model: 0.737
+    assert (
+        report["methods"]["model"]["set_accuracy"] >= 0.75
+    )  # issue 8's bar; the 10 ms look-ahead model: 0.737
     for speaker, score in recorded["by_speaker"].items():
         assert report["by_group"][speaker]["model"] == pytest.approx(score, abs=0.02)

@@ -29,7 +29,20 @@ def test_kg_json(run):
 
 
 def test_generate_json_lines_verify(run):
-    result = run("generate", "--kp", "HSA.SSE.B.3.a", "--type", "multiple_choice", "--difficulty", "4", "-n", "3", "--json", "--seed", "1")
+    result = run(
+        "generate",
+        "--kp",
+        "HSA.SSE.B.3.a",
+        "--type",
+        "multiple_choice",
+        "--difficulty",
+        "4",
+        "-n",
+        "3",
+        "--json",
+        "--seed",
+        "1",
+    )
     assert result.exit_code == 0
     exercises = [json.loads(line) for line in result.output.splitlines()]
     assert len(exercises) == 3 and all(verify(e).ok for e in exercises)
@@ -37,9 +50,14 @@ def test_generate_json_lines_verify(run):
 
 @pytest.mark.parametrize(
     "args",
-    [("generate", "--kp", "NOPE"), ("generate", "--kp", "K.CC.A.1"), ("generate", "--kp", "6.EE.A.3", "--type", "essay"),
-     ("generate", "--kp", "6.EE.A.3", "--difficulty", "9"), ("worksheet", "--kp", "6.EE.A.3", "-o", "/no/such/dir/x.md"),
-     ("kt-eval", "--train", "/no/such/file", "--test", "/no/such/file")],
+    [
+        ("generate", "--kp", "NOPE"),
+        ("generate", "--kp", "K.CC.A.1"),
+        ("generate", "--kp", "6.EE.A.3", "--type", "essay"),
+        ("generate", "--kp", "6.EE.A.3", "--difficulty", "9"),
+        ("worksheet", "--kp", "6.EE.A.3", "-o", "/no/such/dir/x.md"),
+        ("kt-eval", "--train", "/no/such/file", "--test", "/no/such/file"),
+    ],
 )
 def test_bad_input_exits_2_with_one_line(run, args):
     result = CliRunner().invoke(cli, ["exercises", *args])

@@ -18,8 +18,16 @@ def test_at_least_30_servable_kps_across_the_families():
     specs = all_specs()
     assert len(specs) >= 30
     families = {spec.family for spec in specs.values()}
-    assert {"whole-number arithmetic", "fractions", "decimals", "percentages", "negative numbers", "expressions",
-            "linear equations", "quadratics"} <= families
+    assert {
+        "whole-number arithmetic",
+        "fractions",
+        "decimals",
+        "percentages",
+        "negative numbers",
+        "expressions",
+        "linear equations",
+        "quadratics",
+    } <= families
     assert all(spec.title_en and spec.title_zh for spec in specs.values())
 
 
@@ -30,9 +38,15 @@ def test_every_kp_type_and_difficulty_verifies(kp):
             exercise = generate(kp, exercise_type, difficulty, seed=difficulty * 31)
             assert list(exercise) == SCHEMA_REQUIRED
             assert exercise["verified"] is True and verify(exercise).ok
-            assert exercise["kp"] == kp and exercise["type"] == exercise_type and exercise["difficulty"] == difficulty
+            assert (
+                exercise["kp"] == kp
+                and exercise["type"] == exercise_type
+                and exercise["difficulty"] == difficulty
+            )
             if exercise_type == "multiple_choice":
-                assert len(set(exercise["options"])) == 4 and exercise["options"].count(exercise["answer"]) == 1
+                assert (
+                    len(set(exercise["options"])) == 4 and exercise["options"].count(exercise["answer"]) == 1
+                )
             else:
                 assert exercise["options"] is None
             if exercise_type == "fill_blank":
@@ -49,7 +63,9 @@ def test_same_seed_same_exercise_and_ids_are_content_hashes():
 
 
 def test_schema_file_matches_what_we_emit():
-    schema = json.loads(resources.files("boya_exercises").joinpath("data", "exercise.schema.json").read_text())
+    schema = json.loads(
+        resources.files("boya_exercises").joinpath("data", "exercise.schema.json").read_text()
+    )
     assert schema["required"] == SCHEMA_REQUIRED
     assert schema["properties"]["type"]["enum"] == list(TYPES)
 
@@ -73,11 +89,23 @@ def test_verify_rejects_a_planted_wrong_key_or_a_distractor_equal_to_the_key(kp)
     wrong = next(option for option in exercise["options"] if option != exercise["answer"])
     assert not verify(dict(exercise, answer=wrong)).ok
     key = exercise["answer"]
-    respelled = {"6.EE.A.3": lambda k: f"0 + {k}", "HSA.APR.A.1": lambda k: f"{k} + x - x",
-                 "HSA.SSE.B.3.a": lambda k: f"1({k})", "HSA.REI.B.4.b": lambda k: ", ".join(reversed(k.split(", "))),
-                 "7.EE.B.4.a": lambda k: f"{k}.0"}[kp](key)
-    assert respelled != key and verify(dict(exercise, answer=respelled, options=[respelled if o == key else o
-                                                                                 for o in exercise["options"]])).ok
+    respelled = {
+        "6.EE.A.3": lambda k: f"0 + {k}",
+        "HSA.APR.A.1": lambda k: f"{k} + x - x",
+        "HSA.SSE.B.3.a": lambda k: f"1({k})",
+        "HSA.REI.B.4.b": lambda k: ", ".join(reversed(k.split(", "))),
+        "7.EE.B.4.a": lambda k: f"{k}.0",
+    }[kp](key)
+    assert (
+        respelled != key
+        and verify(
+            dict(
+                exercise,
+                answer=respelled,
+                options=[respelled if o == key else o for o in exercise["options"]],
+            )
+        ).ok
+    )
     planted = [respelled if option == wrong else option for option in exercise["options"]]
     verdict = verify(dict(exercise, options=planted))
     assert not verdict.ok and "exactly one option" in verdict.reason
@@ -110,7 +138,9 @@ def test_fraction_misconception_distractor_is_offered():
 
 
 def test_distractors_are_distinct_never_the_key_and_fall_back_to_near_misses():
-    problem = Problem("Compute 2 + 2.", 4, "integer", "", (("dup", 4), ("dup", 4.0), ("same", 5), ("same", 5)))
+    problem = Problem(
+        "Compute 2 + 2.", 4, "integer", "", (("dup", 4), ("dup", 4.0), ("same", 5), ("same", 5))
+    )
     from random import Random
 
     options = distractors(problem, Random(0))
@@ -121,7 +151,9 @@ def test_grading_accepts_equivalent_answers_and_rejects_unfactored_forms():
     assert is_correct("6/8", "3/4", "fraction") and is_correct("0.75", "3/4", "fraction")
     assert is_correct("(x+3)(x-2)", "(x - 2)(x + 3)", "factored")
     assert not is_correct("x^2 + x - 6", "(x - 2)(x + 3)", "factored")
-    assert is_correct("2(x + 1) - x", "x + 2", "expression") and not is_correct("x + y", "x + 2", "expression")
+    assert is_correct("2(x + 1) - x", "x + 2", "expression") and not is_correct(
+        "x + y", "x + 2", "expression"
+    )
     assert is_correct("x/2 + 1/3", "(3x + 2)/6", "expression") and not is_correct("|x|", "x", "expression")
     assert is_correct("007", "7", "integer") and is_correct("-3 / 4", "-0.75", "fraction")
     assert is_correct("3, -2", "-2, 3", "roots") and not is_correct("3", "-2, 3", "roots")
@@ -132,10 +164,15 @@ def test_grading_accepts_equivalent_answers_and_rejects_unfactored_forms():
 
 @pytest.mark.parametrize(
     ("kp", "exercise_type", "difficulty", "message"),
-    [("9.ZZ.Z.9", "short_answer", 3, "not a knowledge point"), ("K.CC.A.1", "short_answer", 3, "no exercise generator"),
-     ("6.EE.A.3", "essay", 3, "unknown exercise type"), ("6.EE.A.3", "short_answer", 0, "difficulty must be"),
-     ("6.EE.A.3", "short_answer", 6, "difficulty must be"), ("6.EE.A.3", "short_answer", "3", "difficulty must be"),
-     (["6.EE.A.3"], "short_answer", 3, "must be a string")],
+    [
+        ("9.ZZ.Z.9", "short_answer", 3, "not a knowledge point"),
+        ("K.CC.A.1", "short_answer", 3, "no exercise generator"),
+        ("6.EE.A.3", "essay", 3, "unknown exercise type"),
+        ("6.EE.A.3", "short_answer", 0, "difficulty must be"),
+        ("6.EE.A.3", "short_answer", 6, "difficulty must be"),
+        ("6.EE.A.3", "short_answer", "3", "difficulty must be"),
+        (["6.EE.A.3"], "short_answer", 3, "must be a string"),
+    ],
 )
 def test_bad_requests_raise_clear_errors(kp, exercise_type, difficulty, message):
     with pytest.raises(BoyaError, match=message):

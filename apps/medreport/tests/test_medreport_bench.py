@@ -42,7 +42,9 @@ def test_bench_measures_another_asr_backend_and_refuses_unknown_ones():
     pytest.importorskip("pocketsphinx")
     threads = torch.get_num_threads()
     try:
-        result = CliRunner().invoke(cli, ["medreport", "bench", "--json", "--dictations", "1", "--asr", "sphinx"])
+        result = CliRunner().invoke(
+            cli, ["medreport", "bench", "--json", "--dictations", "1", "--asr", "sphinx"]
+        )
         unknown = CliRunner().invoke(cli, ["medreport", "bench", "--dictations", "1", "--asr", "nope"])
     finally:
         torch.set_num_threads(threads)
@@ -50,5 +52,7 @@ def test_bench_measures_another_asr_backend_and_refuses_unknown_ones():
     figures = json.loads(result.output)
     assert figures["asr_backend"] == "sphinx" and figures["notes"] == []
     assert len(figures["wer_by_voice"]) == 5 and 0 <= figures["audio_micro_f1"] <= 1
-    assert figures["seconds_per_30s_dictation"] > 0 and "asr_beam_size" not in figures  # Whisper-only figures left out
+    assert (
+        figures["seconds_per_30s_dictation"] > 0 and "asr_beam_size" not in figures
+    )  # Whisper-only figures left out
     assert unknown.exit_code == 2 and "unknown ASR backend 'nope'" in unknown.output

@@ -26,8 +26,19 @@ def test_extract_reads_lines_and_prints_one_report_per_line_in_order(tmp_path):
 
 def test_report_writes_valid_hl7_and_fhir_and_archives(tmp_path):
     db = f"sqlite:///{tmp_path / 'a.db'}"
-    result = run("medreport", "report", "--text", DICTATIONS[1], "--hl7", str(tmp_path / "m.hl7"), "--fhir", str(tmp_path / "b.json"),
-                 "--db", db, "--json")
+    result = run(
+        "medreport",
+        "report",
+        "--text",
+        DICTATIONS[1],
+        "--hl7",
+        str(tmp_path / "m.hl7"),
+        "--fhir",
+        str(tmp_path / "b.json"),
+        "--db",
+        db,
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["hl7_valid"] and out["report_id"] == 1 and out["control_id"] == "BMR00000001V001"
@@ -38,8 +49,11 @@ def test_report_writes_valid_hl7_and_fhir_and_archives(tmp_path):
 
 
 def test_bad_input_exits_2_with_one_line():
-    for args, text in [(("medreport", "extract", "-"), ""), (("medreport", "report", "--text", "   "), None),
-                       (("medreport", "eval", "/nonexistent.jsonl"), None)]:
+    for args, text in [
+        (("medreport", "extract", "-"), ""),
+        (("medreport", "report", "--text", "   "), None),
+        (("medreport", "eval", "/nonexistent.jsonl"), None),
+    ]:
         result = CliRunner().invoke(cli, list(args), input=text)
         assert result.exit_code == 2, result.output
         assert "Traceback" not in result.output
@@ -49,7 +63,21 @@ def test_send_to_a_closed_port_keeps_the_report_in_the_outbox(tmp_path):
     db = f"sqlite:///{tmp_path / 'a.db'}"
     report = run("medreport", "report", "--text", DICTATIONS[0], "--no-archive", "--json")
     (tmp_path / "r.json").write_text(report.output)
-    result = CliRunner().invoke(cli, ["medreport", "send", str(tmp_path / "r.json"), "--port", "9", "--attempts", "1", "--db", db, "--json"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "medreport",
+            "send",
+            str(tmp_path / "r.json"),
+            "--port",
+            "9",
+            "--attempts",
+            "1",
+            "--db",
+            db,
+            "--json",
+        ],
+    )
     assert result.exit_code == 1
     assert json.loads(result.output)["status"] == "pending"
     pending = json.loads(run("medreport", "outbox", "--db", db, "--json").output)
@@ -79,10 +107,16 @@ def test_transcribe_takes_a_beam_size_for_whisper_only(tmp_path):
     path = tmp_path / "d.wav"
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1), out.setsampwidth(2), out.setframerate(16_000)
-        out.writeframes((np.clip(synthesize("No pneumothorax period", "festival-kal"), -1, 1) * 32767).astype("<i2").tobytes())
+        out.writeframes(
+            (np.clip(synthesize("No pneumothorax period", "festival-kal"), -1, 1) * 32767)
+            .astype("<i2")
+            .tobytes()
+        )
     greedy = run("medreport", "transcribe", str(path), "--beam-size", "1", "--json")
     assert greedy.exit_code == 0, greedy.output
     assert "pneumothorax" in json.loads(greedy.output)["text"].lower()
-    refused = CliRunner().invoke(cli, ["medreport", "transcribe", str(path), "--asr", "ctc", "--beam-size", "2"])
+    refused = CliRunner().invoke(
+        cli, ["medreport", "transcribe", str(path), "--asr", "ctc", "--beam-size", "2"]
+    )
     assert refused.exit_code == 2 and "a beam size is a whisper backend option" in refused.output
     assert CliRunner().invoke(cli, ["medreport", "transcribe", str(path), "--beam-size", "0"]).exit_code == 2

@@ -12,11 +12,33 @@ from boya_medreport.pipeline import send
 
 
 def sample_report():
-    return {"patient": {"name": "Mary Ann Van Dijk", "mrn": "00412345", "birth_date": "1961-09-26", "sex": "female"},
-            "exam": {"modality": "CT", "body_part": "chest", "laterality": None, "contrast": True}, "indication": "chest pain",
-            "findings": [{"observation": "pneumothorax", "present": True, "location": "right pleural space", "size_mm": None},
-                         {"observation": "pulmonary nodule", "present": True, "location": "left upper lobe", "size_mm": 12}],
-            "impression": "Pneumothorax; 12 mm nodule.", "critical": True, "recommendation": None}
+    return {
+        "patient": {
+            "name": "Mary Ann Van Dijk",
+            "mrn": "00412345",
+            "birth_date": "1961-09-26",
+            "sex": "female",
+        },
+        "exam": {"modality": "CT", "body_part": "chest", "laterality": None, "contrast": True},
+        "indication": "chest pain",
+        "findings": [
+            {
+                "observation": "pneumothorax",
+                "present": True,
+                "location": "right pleural space",
+                "size_mm": None,
+            },
+            {
+                "observation": "pulmonary nodule",
+                "present": True,
+                "location": "left upper lobe",
+                "size_mm": 12,
+            },
+        ],
+        "impression": "Pneumothorax; 12 mm nodule.",
+        "critical": True,
+        "recommendation": None,
+    }
 
 
 class Server:
@@ -32,6 +54,7 @@ class Server:
     def close(self):
         async def stop():
             self.receiver.server.close()
+
         asyncio.run_coroutine_threadsafe(stop(), self.loop).result(5)
         self.loop.call_soon_threadsafe(self.loop.stop)
 
@@ -88,7 +111,9 @@ def test_report_without_findings_is_stored_and_a_failed_store_answers_ae(tmp_pat
     finally:
         server.close()
     assert stored["code"] == "AA" and json.loads((tmp_path / "E1.json").read_text())["findings"] == []
-    assert failed["code"] == "AE" and "could not store" in failed["text"] and not (tmp_path / "E2.hl7").exists()
+    assert (
+        failed["code"] == "AE" and "could not store" in failed["text"] and not (tmp_path / "E2.hl7").exists()
+    )
 
 
 def test_report_is_archived_then_acknowledged_once(archive, tmp_path):
@@ -102,7 +127,13 @@ def test_report_is_archived_then_acknowledged_once(archive, tmp_path):
         server.close()
     assert row["status"] == "acknowledged" and row["ack_code"] == "AA"
     assert again["attempts"] == 1  # acknowledged: not sent a second time
-    assert [e["action"] for e in archive.audit(report_id)] == ["created", "signed", "queued", "sent", "acknowledged"]
+    assert [e["action"] for e in archive.audit(report_id)] == [
+        "created",
+        "signed",
+        "queued",
+        "sent",
+        "acknowledged",
+    ]
     assert archive.outbox("pending") == []
 
 
@@ -138,7 +169,9 @@ def test_rejection_is_recorded_and_kept_in_the_outbox(archive, tmp_path, code):
 def test_slow_receiver_times_out_and_stays_pending(archive, tmp_path):
     server = Server(ScriptedReceiver(tmp_path, delay=1.5))
     try:
-        row = send(archive, archive.create(sample_report()), "127.0.0.1", server.port, timeout=0.3, attempts=1)
+        row = send(
+            archive, archive.create(sample_report()), "127.0.0.1", server.port, timeout=0.3, attempts=1
+        )
     finally:
         server.close()
     assert row["status"] == "pending" and "no ACK" in row["last_error"]

@@ -12,12 +12,20 @@ def test_gold_sizes_are_said_in_the_dictation():
         row = dictations.dictation(rng, "heldout", spoken=False)
         for finding in row["report"]["findings"]:
             if finding["size_mm"] is not None:
-                assert f"{finding['size_mm']:g}" in row["dictation"] or f"{finding['size_mm'] / 10:g}" in row["dictation"], row
+                assert (
+                    f"{finding['size_mm']:g}" in row["dictation"]
+                    or f"{finding['size_mm'] / 10:g}" in row["dictation"]
+                ), row
 
 
 def test_patient_headings_keep_their_cue_for_the_header_patterns():
     text = "Patient name: Noah Okafor. MRN: 2275730528. Date of birth: 16-Jun-1962. Sex: female. Exam: CT of the head. Findings: No hemorrhage."
-    assert prepare(text)["patient"] == {"name": "Noah Okafor", "mrn": "2275730528", "birth_date": "1962-06-16", "sex": "female"}
+    assert prepare(text)["patient"] == {
+        "name": "Noah Okafor",
+        "mrn": "2275730528",
+        "birth_date": "1962-06-16",
+        "sex": "female",
+    }
 
 
 def test_abbreviated_names_are_dictated_in_full():

@@ -11,12 +11,19 @@ from boya_medreport.extract.model import Extractor, build_model, save, train_tok
 
 
 def test_sectioned_dictation_to_report():
-    report = extract("Patient Ann Lee, medical record number four two four two, date of birth 3/4/1950, female. "
-                     "Exam: CT of the chest with contrast. Indication: rule out pneumothorax. "
-                     "Findings: There is a pneumothorax in the right pleural space. No pleural effusion or consolidation. "
-                     "A 1.2 x 0.9 cm nodule in the left upper lobe. Impression: pneumothorax.")
+    report = extract(
+        "Patient Ann Lee, medical record number four two four two, date of birth 3/4/1950, female. "
+        "Exam: CT of the chest with contrast. Indication: rule out pneumothorax. "
+        "Findings: There is a pneumothorax in the right pleural space. No pleural effusion or consolidation. "
+        "A 1.2 x 0.9 cm nodule in the left upper lobe. Impression: pneumothorax."
+    )
     jsonschema.validate(report, vocabulary.schema())
-    assert report["patient"] == {"name": "Ann Lee", "mrn": "4242", "birth_date": "1950-03-04", "sex": "female"}
+    assert report["patient"] == {
+        "name": "Ann Lee",
+        "mrn": "4242",
+        "birth_date": "1950-03-04",
+        "sex": "female",
+    }
     assert report["exam"] == {"modality": "CT", "body_part": "chest", "laterality": None, "contrast": True}
     got = {(f["observation"], f["present"]): (f["location"], f["size_mm"]) for f in report["findings"]}
     assert got[("pneumothorax", True)] == ("right pleural space", None)
@@ -33,9 +40,11 @@ def test_location_and_size_are_copied_from_an_unseen_phrasing():
 
 
 def test_spoken_narrative_dictation_and_hedge():
-    report = extract("this is an x-ray of the left knee for Omar Ivanova comma a male patient comma MRN four three six nine two seven "
-                     "comma born March third nineteen sixty six period new paragraph there is a joint effusion period "
-                     "a meniscal tear cannot be excluded period no fracture period")
+    report = extract(
+        "this is an x-ray of the left knee for Omar Ivanova comma a male patient comma MRN four three six nine two seven "
+        "comma born March third nineteen sixty six period new paragraph there is a joint effusion period "
+        "a meniscal tear cannot be excluded period no fracture period"
+    )
     assert report["patient"]["mrn"] == "436927" and report["patient"]["birth_date"] == "1966-03-03"
     assert report["exam"]["laterality"] == "left" and report["exam"]["body_part"] == "knee"
     got = {(f["observation"], f["present"]): f for f in report["findings"]}
@@ -54,10 +63,15 @@ def test_bad_text_is_a_clear_error_and_delimiters_are_harmless():
 
 
 def test_batch_keeps_order():
-    texts = ["Exam: CT head. Findings: No hemorrhage.", "Exam: x-ray of the right wrist. Findings: Fracture of the distal radius."]
+    texts = [
+        "Exam: CT head. Findings: No hemorrhage.",
+        "Exam: x-ray of the right wrist. Findings: Fracture of the distal radius.",
+    ]
     reports = extract_many(texts)
     assert reports[0]["findings"][0]["observation"] == "intracranial hemorrhage"
-    assert reports[1]["findings"][0]["observation"] == "fracture" and reports[1]["exam"]["laterality"] == "right"
+    assert (
+        reports[1]["findings"][0]["observation"] == "fracture" and reports[1]["exam"]["laterality"] == "right"
+    )
 
 
 @pytest.mark.slow
@@ -85,14 +99,24 @@ def _transformers_greedy(model, extractor, inputs, max_new_tokens):
     width = max(map(len, ids))
     input_ids = torch.tensor([row + [PAD] * (width - len(row)) for row in ids])
     with torch.no_grad():
-        out = model.generate(input_ids=input_ids, attention_mask=(input_ids != PAD).long(), max_new_tokens=max_new_tokens,
-                             do_sample=False, num_beams=1, decoder_start_token_id=PAD, eos_token_id=EOS, pad_token_id=PAD)
+        out = model.generate(
+            input_ids=input_ids,
+            attention_mask=(input_ids != PAD).long(),
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            num_beams=1,
+            decoder_start_token_id=PAD,
+            eos_token_id=EOS,
+            pad_token_id=PAD,
+        )
     return [extractor.tokenizer.decode([t for t in row.tolist() if t > 2]).strip() for row in out]
 
 
 def test_saved_model_decodes_as_transformers_does(tmp_path):
     """A freshly initialised tiny model, saved in fp16 and reloaded: our decoder equals transformers' generate."""
-    tokenizer = train_tokenizer(["chest: no effusion.", "knee: small joint effusion and a tear.", linearize.linearize([])], 280)
+    tokenizer = train_tokenizer(
+        ["chest: no effusion.", "knee: small joint effusion and a tear.", linearize.linearize([])], 280
+    )
     model = build_model(tokenizer.get_vocab_size(), "tiny").half().float().eval()
     save(model, tokenizer, tmp_path, {"recipe": "medreport-extract", "seed": 0})
     loaded = Extractor(tmp_path)
@@ -109,8 +133,11 @@ def test_embedded_model_decodes_as_transformers_does():
     state = {k: v.float() for k, v in load_file(str(WEIGHTS_DIR / "model.safetensors")).items()}
     model.load_state_dict(state, strict=False)
     model.tie_weights()
-    inputs = ["chest: there is a small right pleural effusion and no pneumothorax.", "knee: joint effusion.",
-              "head: no acute intracranial hemorrhage, mass effect or midline shift."]
+    inputs = [
+        "chest: there is a small right pleural effusion and no pneumothorax.",
+        "knee: joint effusion.",
+        "head: no acute intracranial hemorrhage, mass effect or midline shift.",
+    ]
     assert embedded().run(inputs) == _transformers_greedy(model.eval(), embedded(), inputs, 96)
 
 
@@ -118,7 +145,12 @@ def test_weights_that_do_not_match_their_config_are_refused(tmp_path):
     from safetensors.torch import load_file, save_file
 
     tokenizer = train_tokenizer(["chest: no effusion.", linearize.linearize([])], 280)
-    save(build_model(tokenizer.get_vocab_size(), "tiny"), tokenizer, tmp_path, {"recipe": "medreport-extract", "seed": 0})
+    save(
+        build_model(tokenizer.get_vocab_size(), "tiny"),
+        tokenizer,
+        tmp_path,
+        {"recipe": "medreport-extract", "seed": 0},
+    )
     state = load_file(str(tmp_path / "model.safetensors"))
     state.pop("decoder.final_layer_norm.weight")
     save_file(state, str(tmp_path / "model.safetensors"))

@@ -15,7 +15,9 @@ def test_generated_reports_follow_the_schema_and_vocabulary():
             for f in row["report"]["findings"]:
                 assert f["observation"] in vocabulary.observations()
                 assert f["location"] is None or f["location"] in vocabulary.locations()
-            assert row["report"]["critical"] == any(f["present"] and vocabulary.is_critical(f["observation"]) for f in row["report"]["findings"])
+            assert row["report"]["critical"] == any(
+                f["present"] and vocabulary.is_critical(f["observation"]) for f in row["report"]["findings"]
+            )
 
 
 def test_heldout_phrasings_differ_from_training_phrasings():
@@ -38,12 +40,21 @@ def test_generator_covers_negation_lists_hedges_sizes_and_spoken_forms():
 
 
 def test_linearized_findings_round_trip():
-    findings = [{"observation": "pulmonary nodule", "status": "present", "location": "right upper lobe", "size": "12 x 9 mm"},
-                {"observation": "pneumothorax", "status": "absent", "location": None, "size": None}]
+    findings = [
+        {
+            "observation": "pulmonary nodule",
+            "status": "present",
+            "location": "right upper lobe",
+            "size": "12 x 9 mm",
+        },
+        {"observation": "pneumothorax", "status": "absent", "location": None, "size": None},
+    ]
     assert linearize.parse(linearize.linearize(findings)) == findings
     assert linearize.parse("none") == []
     assert linearize.parse("garbage = maybe") == []
-    assert linearize.parse("pneumothorax = absent | junk") == [{"observation": "pneumothorax", "status": "absent", "location": None, "size": None}]
+    assert linearize.parse("pneumothorax = absent | junk") == [
+        {"observation": "pneumothorax", "status": "absent", "location": None, "size": None}
+    ]
 
 
 def test_size_in_mm_is_the_largest_dimension():
@@ -62,6 +73,11 @@ def test_with_name_swaps_the_patient_name_in_written_and_spoken_dictations():
     for row in rows:
         old = row["report"]["patient"]["name"]
         swapped = dictations.with_name(row, "Oscar Becker")
-        assert swapped["report"]["patient"]["name"] == "Oscar Becker" and "Oscar Becker" in swapped["dictation"]
+        assert (
+            swapped["report"]["patient"]["name"] == "Oscar Becker" and "Oscar Becker" in swapped["dictation"]
+        )
         assert old not in swapped["dictation"] and old.replace("St. ", "Saint ") not in swapped["dictation"]
-        assert swapped["report"]["findings"] == row["report"]["findings"] and row["report"]["patient"]["name"] == old
+        assert (
+            swapped["report"]["findings"] == row["report"]["findings"]
+            and row["report"]["patient"]["name"] == old
+        )

@@ -35,23 +35,59 @@ def at_baseline(url: str):
     report = {"patient": {"name": "Zoë Ng", "mrn": "00412345"}, "exam": {"modality": "CT"}, "critical": True}
     with Session(engine) as session, session.begin():
         for report_id in (1, 2):
-            session.add(Report(id=report_id, created_at=AT, status="signed", current_version=2, patient_name="Zoë Ng",
-                               patient_mrn="00412345", exam="CT", critical=True))
+            session.add(
+                Report(
+                    id=report_id,
+                    created_at=AT,
+                    status="signed",
+                    current_version=2,
+                    patient_name="Zoë Ng",
+                    patient_mrn="00412345",
+                    exam="CT",
+                    critical=True,
+                )
+            )
             session.flush()
             for version in (1, 2):
-                session.add(ReportVersion(report_id=report_id, version=version, report_json=json.dumps(report),
-                                          dictation="dictée ✓", author="dr", created_at=AT))
+                session.add(
+                    ReportVersion(
+                        report_id=report_id,
+                        version=version,
+                        report_json=json.dumps(report),
+                        dictation="dictée ✓",
+                        author="dr",
+                        created_at=AT,
+                    )
+                )
             for action in ("created", "edited", "signed", "queued"):
-                session.add(AuditEvent(report_id=report_id, version=2, action=action, detail="d", actor="dr", at=AT))
-        session.add(OutboxMessage(report_id=1, version=2, control_id="BMR00000001V002", er7="MSH|^~\\&|x", host="h",
-                                  port=2575, status="acknowledged", attempts=1, next_attempt_at=AT, ack_code="AA",
-                                  created_at=AT, acknowledged_at=AT))
+                session.add(
+                    AuditEvent(report_id=report_id, version=2, action=action, detail="d", actor="dr", at=AT)
+                )
+        session.add(
+            OutboxMessage(
+                report_id=1,
+                version=2,
+                control_id="BMR00000001V002",
+                er7="MSH|^~\\&|x",
+                host="h",
+                port=2575,
+                status="acknowledged",
+                attempts=1,
+                next_attempt_at=AT,
+                ack_code="AA",
+                created_at=AT,
+                acknowledged_at=AT,
+            )
+        )
     return engine
 
 
 def dump(engine) -> dict:
     with engine.connect() as connection:
-        return {t: [tuple(r) for r in connection.execute(sqlalchemy.text(f"SELECT * FROM {t} ORDER BY id"))] for t in TABLES}
+        return {
+            t: [tuple(r) for r in connection.execute(sqlalchemy.text(f"SELECT * FROM {t} ORDER BY id"))]
+            for t in TABLES
+        }
 
 
 def versions_rows(engine) -> list[str]:
@@ -66,7 +102,10 @@ def test_baseline_database_upgrades_to_head_keeping_every_row(database_url):
     archive = Archive(database_url)
     assert archive.revision == "0002" and versions_rows(engine) == ["0002"]
     assert dump(engine) == before
-    assert archive.get(1)["report"]["patient"]["name"] == "Zoë Ng" and archive.get(2, 1)["dictation"] == "dictée ✓"
+    assert (
+        archive.get(1)["report"]["patient"]["name"] == "Zoë Ng"
+        and archive.get(2, 1)["dictation"] == "dictée ✓"
+    )
     assert [e["action"] for e in archive.audit(2)] == ["created", "edited", "signed", "queued"]
     assert archive.outbox_message("BMR00000001V002")["status"] == "acknowledged"
 
@@ -92,11 +131,16 @@ def test_opening_twice_is_idempotent(database_url):
 def test_migrated_schema_equals_the_models(database_url):
     archive = Archive(database_url)
     with archive.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE, "compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"version_table": VERSION_TABLE, "compare_type": True}
+        )
         assert compare_metadata(context, Base.metadata) == []
         if connection.dialect.name == "sqlite":  # the 0002 index is what the audit trail query uses
-            plan = connection.execute(sqlalchemy.text(
-                "EXPLAIN QUERY PLAN SELECT * FROM medreport_audit_events WHERE report_id = 1 ORDER BY id")).all()
+            plan = connection.execute(
+                sqlalchemy.text(
+                    "EXPLAIN QUERY PLAN SELECT * FROM medreport_audit_events WHERE report_id = 1 ORDER BY id"
+                )
+            ).all()
             assert "ix_medreport_audit_events_report_id" in str(plan)
 
 

@@ -108,4 +108,6 @@ def test_unpunctuated_transcript_gets_its_section_headings():
     spoken = "Patient name John Smith MRN 1234567 CT of the chest without contrast Findings no pneumothorax Impression normal chest"
     assert normalize(spoken).endswith("without contrast. Findings: No pneumothorax. Impression: Normal chest")
     assert normalize("The Findings are stable") == "The Findings are stable"
-    assert normalize("Findings: no effusion. Impression normal.") == "Findings: No effusion. Impression normal."
+    assert (
+        normalize("Findings: no effusion. Impression normal.") == "Findings: No effusion. Impression normal."
+    )

@@ -50,5 +50,8 @@ def test_a_word_split_in_two_is_joined_only_when_neither_half_is_a_vocabulary_wo
     assert respelled_pair("Male", "alignment.") is None  # punctuation ends a word
     assert respelled_pair("joint", "effusion") is None  # two vocabulary words stay two
     assert respelled_pair("the", "end") is None
-    assert normalize("Free of male alignment with dislocation period") == "Free of malalignment with dislocation."
+    assert (
+        normalize("Free of male alignment with dislocation period")
+        == "Free of malalignment with dislocation."
+    )
     assert respelled_pair("no", "subdaphragmatic") is None  # the second is respelled on its own

@@ -5,8 +5,10 @@ import threading
 
 from boya_medreport import mllp, ui
 
-TEXT = ("Patient Ann Lee, MRN 4242, DOB 3/4/1950, female. Exam: chest x-ray. "
-        "Findings: There is a pneumothorax in the right pleural space. No pleural effusion. Impression: pneumothorax.")
+TEXT = (
+    "Patient Ann Lee, MRN 4242, DOB 3/4/1950, female. Exam: chest x-ray. "
+    "Findings: There is a pneumothorax in the right pleural space. No pleural effusion. Impression: pneumothorax."
+)
 
 
 def test_extract_fills_the_form_and_raises_the_banner():
@@ -21,18 +23,25 @@ def test_edited_form_is_rechecked_previewed_and_sent(tmp_path):
     form = ui.extract_text(TEXT)[1:13]
     form[9] = [["pneumothorax", False, "", "", ""], ["effusion", True, "", "left pleural space", "2 cm"]]
     report = ui.form_to_report(*form)
-    assert [(f["observation"], f["present"], f["size_mm"]) for f in report["findings"]] == [("pneumothorax", False, None), ("pleural effusion", True, 20)]
+    assert [(f["observation"], f["present"], f["size_mm"]) for f in report["findings"]] == [
+        ("pneumothorax", False, None),
+        ("pleural effusion", True, 20),
+    ]
     assert report["critical"] is False
     hl7_text, fhir_text, hl7_file, fhir_file, html_file, banner, warnings, status = ui.preview(*form)
     assert status.startswith("HL7 valid") and banner == "" and "PLEURAL-EFFUSION" in hl7_text
     loop = asyncio.new_event_loop()
     threading.Thread(target=loop.run_forever, daemon=True).start()
-    receiver = asyncio.run_coroutine_threadsafe(mllp.Receiver(tmp_path / "in", port=0).start(), loop).result(5)
+    receiver = asyncio.run_coroutine_threadsafe(mllp.Receiver(tmp_path / "in", port=0).start(), loop).result(
+        5
+    )
     db = f"sqlite:///{tmp_path / 'ui.db'}"
     try:
         status, report_id, rows = ui.sign_and_send(*form, TEXT, "dr. x", "127.0.0.1", receiver.port, None, db)
         form[11] = "follow-up chest x-ray"
-        status2, same_id, rows2 = ui.sign_and_send(*form, TEXT, "dr. x", "127.0.0.1", receiver.port, report_id, db)
+        status2, same_id, rows2 = ui.sign_and_send(
+            *form, TEXT, "dr. x", "127.0.0.1", receiver.port, report_id, db
+        )
     finally:
         loop.call_soon_threadsafe(loop.stop)
     assert "ACK AA" in status and "ACK AA" in status2 and same_id == report_id

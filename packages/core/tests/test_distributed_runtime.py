@@ -22,16 +22,38 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
 def _parity_command(out, *torchrun_args, strategies=ALL, extra=()):
-    return [sys.executable, "-m", "torch.distributed.run", *torchrun_args, "-m", "boya.runtime.distributed.parity",
-            "--out", str(out), "--strategies", strategies, *extra]
+    return [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        *torchrun_args,
+        "-m",
+        "boya.runtime.distributed.parity",
+        "--out",
+        str(out),
+        "--strategies",
+        strategies,
+        *extra,
+    ]
 
 
 @pytest.fixture(scope="module")
 def parity(tmp_path_factory):
     out = tmp_path_factory.mktemp("parity")
-    done = subprocess.run(_parity_command(out, "--nproc-per-node", "2", "--master-port", str(_free_port()),
-                                          extra=("--resume-check", "--tp-helper-check")),
-                          env=ENV, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        _parity_command(
+            out,
+            "--nproc-per-node",
+            "2",
+            "--master-port",
+            str(_free_port()),
+            extra=("--resume-check", "--tp-helper-check"),
+        ),
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads((out / "parity.json").read_text())
 
@@ -50,7 +72,9 @@ def test_loss_curve_equals_one_process(parity, name):
     assert "error" not in run, run.get("error")
     assert len(run["losses"]) == parity["steps"] == 3
     assert run["loss_max_diff"] <= 1e-5
-    assert run["weight_max_diff"] <= 1e-4  # the exported full model.safetensors equals the one-process weights
+    assert (
+        run["weight_max_diff"] <= 1e-4
+    )  # the exported full model.safetensors equals the one-process weights
 
 
 @pytest.mark.distributed
@@ -104,10 +128,28 @@ def test_tensor_parallel_helper_matches_the_unsplit_mlp(parity):
 @pytest.mark.slow
 def test_two_nodes_on_localhost_via_c10d_rendezvous(tmp_path):
     endpoint = f"127.0.0.1:{_free_port()}"
-    args = ("--nnodes", "2", "--nproc-per-node", "1", "--rdzv-backend", "c10d", "--rdzv-endpoint", endpoint,
-            "--rdzv-id", "boya-test")
-    nodes = [subprocess.Popen(_parity_command(tmp_path, *args, strategies="ddp", extra=("--steps", "2")),
-                              env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    args = (
+        "--nnodes",
+        "2",
+        "--nproc-per-node",
+        "1",
+        "--rdzv-backend",
+        "c10d",
+        "--rdzv-endpoint",
+        endpoint,
+        "--rdzv-id",
+        "boya-test",
+    )
+    nodes = [
+        subprocess.Popen(
+            _parity_command(tmp_path, *args, strategies="ddp", extra=("--steps", "2")),
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [node.communicate(timeout=600) for node in nodes]
     assert [node.returncode for node in nodes] == [0, 0], outputs[0][1][-2000:] + outputs[1][1][-2000:]
     result = json.loads((tmp_path / "parity.json").read_text())
@@ -117,9 +159,25 @@ def test_two_nodes_on_localhost_via_c10d_rendezvous(tmp_path):
 
 def test_distributed_strategy_without_torchrun_says_what_to_run(tmp_path):
     env = {key: value for key, value in ENV.items() if key not in ("RANK", "WORLD_SIZE")}
-    done = subprocess.run([sys.executable, "-c", "from boya.cli import main; main()", "train", "text-lm",
-                           "--strategy", "ddp", "--max-steps", "1", "--out", str(tmp_path / "run")],
-                          env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from boya.cli import main; main()",
+            "train",
+            "text-lm",
+            "--strategy",
+            "ddp",
+            "--max-steps",
+            "1",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
     assert "torchrun --nproc-per-node 2" in done.stderr and "--strategy ddp" in done.stderr
@@ -154,8 +212,10 @@ def test_pipeline_checkpoint_elsewhere_is_refused_with_advice(tmp_path):
     (tmp_path / ".metadata").write_bytes(b"")
     (tmp_path / "meta.json").write_text(json_module.dumps({"strategy": "pp", "processes": 2}))
     model = torch.nn.Linear(2, 2)
-    with pytest.raises(BoyaError, match="holds 2 pipeline stages: resume it with --strategy pp under torchrun "
-                                        "--nproc-per-node 2"):
+    with pytest.raises(
+        BoyaError,
+        match="holds 2 pipeline stages: resume it with --strategy pp under torchrun --nproc-per-node 2",
+    ):
         sharded_checkpoint.load(tmp_path, model, torch.optim.AdamW(model.parameters()), env=None)
 
 

@@ -1,6 +1,5 @@
 """Export for edge targets: the exported program and the ONNX file give the eager model's logits."""
 
-
 import pytest
 from boya.errors import BoyaError
 from boya.runtime.inference import export_onnx, export_program, load_model, quantize_model

@@ -22,15 +22,26 @@ def examples(n):
 def train(out_dir, steps=2, model=None, **changes):
     torch.manual_seed(0)
     model = model or GPT(TINY)
-    config = TrainConfig(out_dir=str(out_dir), max_steps=steps, batch_size=2, save_every=1, keep_last=2,
-                         progress=False, loggers=(), **changes)
+    config = TrainConfig(
+        out_dir=str(out_dir),
+        max_steps=steps,
+        batch_size=2,
+        save_every=1,
+        keep_last=2,
+        progress=False,
+        loggers=(),
+        **changes,
+    )
     return Trainer(model, config, loss_fn=lm_loss), model
 
 
 def test_keep_last_and_latest(tmp_path):
     trainer, _ = train(tmp_path, steps=4)
     trainer.fit(examples(4))
-    assert [path.name for path in checkpoint_dirs(tmp_path / "checkpoints")] == ["step-00000003", "step-00000004"]
+    assert [path.name for path in checkpoint_dirs(tmp_path / "checkpoints")] == [
+        "step-00000003",
+        "step-00000004",
+    ]
     assert latest_checkpoint(tmp_path / "checkpoints").name == "step-00000004"
 
 
@@ -52,7 +63,9 @@ def test_killed_write_leaves_previous_checkpoint_loadable(tmp_path):
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True)
     assert result.returncode == -9, result.stderr.decode()
-    assert any(path.name.startswith(".tmp-step-00000002") for path in tmp_path.iterdir())  # the half-written one
+    assert any(
+        path.name.startswith(".tmp-step-00000002") for path in tmp_path.iterdir()
+    )  # the half-written one
     assert latest_checkpoint(tmp_path).name == "step-00000001"
     state = load_checkpoint(latest_checkpoint(tmp_path), torch.nn.Linear(4, 4))
     assert state == {"step": 1}

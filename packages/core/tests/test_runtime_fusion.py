@@ -47,10 +47,14 @@ def test_fusion_report_counts_eager_ops_and_inductor_launches(tmp_path, monkeypa
     monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path))
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.GELU(), torch.nn.LayerNorm(32), torch.nn.Linear(32, 4))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(16, 32), torch.nn.GELU(), torch.nn.LayerNorm(32), torch.nn.Linear(32, 4)
+    )
 
     def loss_fn(model, batch):
-        return torch.nn.functional.cross_entropy(model(batch["x"]), batch["y"], reduction="sum"), len(batch["y"])
+        return torch.nn.functional.cross_entropy(model(batch["x"]), batch["y"], reduction="sum"), len(
+            batch["y"]
+        )
 
     report = fusion_report(model, loss_fn, {"x": torch.randn(8, 16), "y": torch.randint(0, 4, (8,))})
     assert report["eager_top_ops"]["aten.addmm"] == 2 and report["eager_views"] > 0
@@ -68,8 +72,15 @@ def test_compiled_regions_train_like_eager_without_graph_breaks(tmp_path):
     losses = {}
     for mode in ("off", "regions"):
         torch.manual_seed(0)
-        config = TrainConfig(out_dir=str(tmp_path / mode), max_steps=2, batch_size=2, compile=mode,
-                             compile_cache_dir=str(tmp_path / "cache"), progress=False, log_every=1)
+        config = TrainConfig(
+            out_dir=str(tmp_path / mode),
+            max_steps=2,
+            batch_size=2,
+            compile=mode,
+            compile_cache_dir=str(tmp_path / "cache"),
+            progress=False,
+            log_every=1,
+        )
         trainer = Trainer(GPT(TINY), config, loss_fn=lm_loss)
         losses[mode] = trainer.fit(data)["loss"]
     import json

@@ -33,9 +33,14 @@ def test_bf16_on_a_cpu_without_fast_bf16_warns_and_auto_keeps_fp32(monkeypatch):
 def test_grad_scaler_only_for_fp16_with_explicit_device_and_init_scale():
     cpu = torch.device("cpu")
     assert precision.PrecisionPolicy("32", cpu, None, torch.float32).grad_scaler() is None
-    scaler = precision.PrecisionPolicy("16-mixed", cpu, torch.float16, torch.float32).grad_scaler(init_scale=1024.0)
+    scaler = precision.PrecisionPolicy("16-mixed", cpu, torch.float16, torch.float32).grad_scaler(
+        init_scale=1024.0
+    )
     assert scaler.get_scale() == 1024.0 and scaler._device == "cpu"
-    assert precision.PrecisionPolicy("16-mixed", cpu, torch.float16, torch.float32).grad_scaler().get_scale() == 65536.0
+    assert (
+        precision.PrecisionPolicy("16-mixed", cpu, torch.float16, torch.float32).grad_scaler().get_scale()
+        == 65536.0
+    )
 
 
 @pytest.mark.parametrize("mode", ["bf16-mixed", "16-mixed", "bf16-true"])
@@ -44,7 +49,9 @@ def test_every_mode_trains(tmp_path, mode):
     data = [{"input_ids": row, "labels": row} for row in rows]
     torch.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=256, block_size=16, n_layer=2, n_head=2, n_embd=32))
-    config = TrainConfig(out_dir=str(tmp_path), max_steps=3, batch_size=2, lr=1e-2, precision=mode, progress=False)
+    config = TrainConfig(
+        out_dir=str(tmp_path), max_steps=3, batch_size=2, lr=1e-2, precision=mode, progress=False
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         trainer = Trainer(model, config, loss_fn=lm_loss)
@@ -54,7 +61,9 @@ def test_every_mode_trains(tmp_path, mode):
     assert all(p.dtype is expected for p in model.parameters())
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU: `boya bench gpu` runs for real there")
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="this machine has a GPU: `boya bench gpu` runs for real there"
+)
 def test_bench_gpu_without_a_gpu_is_one_clear_error():
     from boya import plugins
     from boya.cli import cli

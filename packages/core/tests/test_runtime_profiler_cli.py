@@ -16,7 +16,9 @@ def test_profiler_writes_trace_and_top_ops(tmp_path):
     data = [{"input_ids": row, "labels": row} for row in rows]
     torch.manual_seed(0)
     config = TrainConfig(out_dir=str(tmp_path), max_steps=4, batch_size=2, profile=(1, 1, 2), progress=False)
-    trainer = Trainer(GPT(GPTConfig(vocab_size=256, block_size=16, n_layer=2, n_head=2, n_embd=32)), config, lm_loss)
+    trainer = Trainer(
+        GPT(GPTConfig(vocab_size=256, block_size=16, n_layer=2, n_head=2, n_embd=32)), config, lm_loss
+    )
     trainer.fit(data)
     trace = json.loads((tmp_path / "profile" / "trace.json").read_text())
     assert any(event.get("name", "").startswith("aten::") for event in trace["traceEvents"])
@@ -58,7 +60,17 @@ def test_train_text_lm_on_a_small_file_and_resume(boya, tmp_path):
     text = tmp_path / "text.txt"
     text.write_text("Boya trains small language models on plain text. " * 60)
     out = tmp_path / "run"
-    common = ["--data", str(text), "--out", str(out), "--batch-size", "2", "--no-progress", "--eval-every", "0"]
+    common = [
+        "--data",
+        str(text),
+        "--out",
+        str(out),
+        "--batch-size",
+        "2",
+        "--no-progress",
+        "--eval-every",
+        "0",
+    ]
     first = boya("train", "text-lm", "--max-steps", "2", "--save-every", "1", *common)
     assert first.exit_code == 0, first.output
     card = json.loads((out / "model.json").read_text())

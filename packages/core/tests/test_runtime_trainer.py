@@ -42,8 +42,15 @@ class RecordGrads(torch.optim.SGD):
 def grads_after_one_step(tmp_path, name, batches, grad_accum):
     model = tiny_gpt()
     optimizer = RecordGrads(model.parameters(), lr=0.1)
-    config = TrainConfig(out_dir=str(tmp_path / name), max_steps=1, grad_accum=grad_accum, clip_grad=None,
-                         shuffle=False, progress=False, loggers=())
+    config = TrainConfig(
+        out_dir=str(tmp_path / name),
+        max_steps=1,
+        grad_accum=grad_accum,
+        clip_grad=None,
+        shuffle=False,
+        progress=False,
+        loggers=(),
+    )
     Trainer(model, config, loss_fn=lm_loss, optimizer=optimizer).fit(batches)
     return torch.cat([g.flatten() for g in optimizer.grads])
 
@@ -67,8 +74,15 @@ def test_accumulation_with_ragged_padding_equals_full_batch(tmp_path):
 
     model = tiny_gpt()
     optimizer = RecordGrads(model.parameters(), lr=0.1)
-    config = TrainConfig(out_dir=str(tmp_path / "naive"), max_steps=1, grad_accum=4, clip_grad=None,
-                         shuffle=False, progress=False, loggers=())
+    config = TrainConfig(
+        out_dir=str(tmp_path / "naive"),
+        max_steps=1,
+        grad_accum=4,
+        clip_grad=None,
+        shuffle=False,
+        progress=False,
+        loggers=(),
+    )
     Trainer(model, config, loss_fn=mean_loss, optimizer=optimizer).fit(micro)
     naive = torch.cat([g.flatten() for g in optimizer.grads])
     assert relative_error(naive, full) > 1e-2  # the test would notice a mean-of-means trainer
@@ -87,9 +101,20 @@ class StopAt:
 
 
 def resume_config(out_dir, precision, **changes):
-    return TrainConfig(out_dir=str(out_dir), max_steps=6, batch_size=2, grad_accum=2, lr=1e-2, warmup_steps=2,
-                       lr_schedule="cosine", precision=precision, save_every=3, log_every=1, progress=False,
-                       **changes)
+    return TrainConfig(
+        out_dir=str(out_dir),
+        max_steps=6,
+        batch_size=2,
+        grad_accum=2,
+        lr=1e-2,
+        warmup_steps=2,
+        lr_schedule="cosine",
+        precision=precision,
+        save_every=3,
+        log_every=1,
+        progress=False,
+        **changes,
+    )
 
 
 @pytest.mark.parametrize("precision", ["32", "16-mixed"])
@@ -102,7 +127,9 @@ def test_resume_is_bit_identical(tmp_path, precision):
     pm.register(stopper, name="stop-at-4")
     try:
         with pytest.raises(KeyboardInterrupt):
-            Trainer(tiny_gpt(dropout=0.1), resume_config(tmp_path / "split", precision), loss_fn=lm_loss).fit(data)
+            Trainer(tiny_gpt(dropout=0.1), resume_config(tmp_path / "split", precision), loss_fn=lm_loss).fit(
+                data
+            )
     finally:
         pm.unregister(stopper)
     resumed = tiny_gpt(seed=99, dropout=0.1)  # other weights: everything must come from the checkpoint
@@ -113,7 +140,9 @@ def test_resume_is_bit_identical(tmp_path, precision):
         assert torch.equal(a, b), name
     rows = [json.loads(line) for line in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()]
     assert [row["step"] for row in rows if row["kind"] == "train"] == [1, 2, 3, 4, 5, 6]
-    straight_rows = [json.loads(line) for line in (tmp_path / "straight" / "metrics.jsonl").read_text().splitlines()]
+    straight_rows = [
+        json.loads(line) for line in (tmp_path / "straight" / "metrics.jsonl").read_text().splitlines()
+    ]
     assert [row["loss"] for row in rows] == [row["loss"] for row in straight_rows]
 
 
@@ -127,8 +156,9 @@ def test_inf_loss_skips_step_and_halves_scale(tmp_path):
 
     model = tiny_gpt()
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    config = TrainConfig(out_dir=str(tmp_path), max_steps=1, batch_size=2, precision="16-mixed", progress=False,
-                         loggers=())
+    config = TrainConfig(
+        out_dir=str(tmp_path), max_steps=1, batch_size=2, precision="16-mixed", progress=False, loggers=()
+    )
     trainer = Trainer(model, config, loss_fn=loss_with_inf_first)
     metrics = trainer.fit(examples(4))
     assert metrics["skipped"] is True
@@ -145,14 +175,25 @@ def test_nan_gradients_skip_step_in_fp32(tmp_path):
     model = tiny_gpt()
     before = {k: v.clone() for k, v in model.state_dict().items()}
     config = TrainConfig(out_dir=str(tmp_path), max_steps=1, batch_size=2, progress=False, loggers=())
-    metrics = Trainer(model, config, loss_fn=lambda m, b: (lm_loss(m, b)[0] * float("nan"), 10)).fit(examples(2))
+    metrics = Trainer(model, config, loss_fn=lambda m, b: (lm_loss(m, b)[0] * float("nan"), 10)).fit(
+        examples(2)
+    )
     assert metrics["skipped"] is True
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
 
 
 def test_early_stopping_and_metric_files(tmp_path):
-    config = TrainConfig(out_dir=str(tmp_path), max_steps=50, batch_size=2, lr=0.5, eval_every=1,
-                         early_stopping_patience=2, progress=False, loggers=("jsonl", "csv"), log_every=1)
+    config = TrainConfig(
+        out_dir=str(tmp_path),
+        max_steps=50,
+        batch_size=2,
+        lr=0.5,
+        eval_every=1,
+        early_stopping_patience=2,
+        progress=False,
+        loggers=("jsonl", "csv"),
+        log_every=1,
+    )
     metrics = Trainer(tiny_gpt(), config, loss_fn=lm_loss).fit(examples(6), eval_data=examples(2, seed=5))
     assert metrics["stop"] == "early_stopping" and metrics["step"] < 50
     rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]

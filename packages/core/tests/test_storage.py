@@ -29,7 +29,9 @@ def test_engine_round_trips_a_committed_row(database_url):
 def test_unreachable_database_is_one_clear_error_without_password():
     with pytest.raises(BoyaError) as error:
         create_engine("postgresql+psycopg://u:secret@127.0.0.1:1/db", attempts=2, wait_seconds=0.01)
-    assert "cannot reach the database at postgresql+psycopg://u:***@127.0.0.1:1/db after 2 attempts" in str(error.value)
+    assert "cannot reach the database at postgresql+psycopg://u:***@127.0.0.1:1/db after 2 attempts" in str(
+        error.value
+    )
     assert "secret" not in str(error.value)
 
 

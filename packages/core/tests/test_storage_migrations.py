@@ -64,7 +64,10 @@ def migrations(tmp_path, monkeypatch) -> str:
 
 def rows(engine) -> list[tuple]:
     with engine.connect() as connection:
-        return [tuple(r) for r in connection.execute(sqlalchemy.text("SELECT id, body, pinned FROM notes ORDER BY id"))]
+        return [
+            tuple(r)
+            for r in connection.execute(sqlalchemy.text("SELECT id, body, pinned FROM notes ORDER BY id"))
+        ]
 
 
 def test_fresh_database_reaches_head_and_a_second_upgrade_is_a_no_op(database_url, migrations):
@@ -105,13 +108,21 @@ def test_concurrent_first_opens_take_turns(database_url, migrations, tmp_path):
         from boya.storage import create_engine, upgrade
         print(upgrade(create_engine({database_url!r}), {migrations!r}, {VERSION_TABLE!r}))
     """)
-    processes = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for _ in range(3)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
     results = [process.communicate(timeout=120) for process in processes]
-    assert [(process.returncode, out.strip()) for process, (out, _) in zip(processes, results, strict=True)] == [(0, "0002")] * 3, results
+    assert [
+        (process.returncode, out.strip()) for process, (out, _) in zip(processes, results, strict=True)
+    ] == [(0, "0002")] * 3, results
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        assert connection.execute(sqlalchemy.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all() == ["0002"]
+        assert connection.execute(
+            sqlalchemy.text(f"SELECT version_num FROM {VERSION_TABLE}")
+        ).scalars().all() == ["0002"]
     assert rows(engine) == []
 
 

@@ -16,15 +16,22 @@ from boya.errors import BoyaError
 
 DIGITS = "zero one two three four five six seven eight nine".split()
 # Words of the real-speech transcripts (:mod:`.realspeech`) missing from PocketSphinx's dictionary.
-EXTRA_WORDS = {"aligner": "AH L AY N ER", "moonwalker": "M UW N W AO K ER", "overwatch": "OW V ER W AA CH",
-               "plat": "P L AE T", "yknow": "Y N OW"}
+EXTRA_WORDS = {
+    "aligner": "AH L AY N ER",
+    "moonwalker": "M UW N W AO K ER",
+    "overwatch": "OW V ER W AA CH",
+    "plat": "P L AE T",
+    "yknow": "Y N OW",
+}
 
 
 def _pocketsphinx():
     try:
         import pocketsphinx
     except ImportError:
-        raise BoyaError("evaluation on real speech needs PocketSphinx: pip install 'boya-anchor[eval]'") from None
+        raise BoyaError(
+            "evaluation on real speech needs PocketSphinx: pip install 'boya-anchor[eval]'"
+        ) from None
     return pocketsphinx
 
 
@@ -39,8 +46,15 @@ def _aligner():
 @lru_cache(maxsize=1)
 def _phone_decoder():
     ps = _pocketsphinx()
-    return ps.Decoder(allphone=os.path.join(ps.get_model_path(), "en-us", "en-us-phone.lm.bin"), lm=None,
-                      samprate=16000, loglevel="FATAL", beam=1e-20, pbeam=1e-20, lw=2.0)
+    return ps.Decoder(
+        allphone=os.path.join(ps.get_model_path(), "en-us", "en-us-phone.lm.bin"),
+        lm=None,
+        samprate=16000,
+        loglevel="FATAL",
+        beam=1e-20,
+        pbeam=1e-20,
+        lw=2.0,
+    )
 
 
 def transcript_words(text: str) -> str:
@@ -82,7 +96,11 @@ def _align_words(samples: np.ndarray, words: str) -> list[tuple[float, float, st
             decoder.start_utt()
             decoder.process_raw(pcm, full_utt=True)
             decoder.end_utt()
-        phones = [(p.start / 100, (p.start + p.duration) / 100, re.sub(r"\d", "", p.name)) for w in decoder.get_alignment() for p in w]
+        phones = [
+            (p.start / 100, (p.start + p.duration) / 100, re.sub(r"\d", "", p.name))
+            for w in decoder.get_alignment()
+            for p in w
+        ]
     except (RuntimeError, ValueError, KeyError):
         return None
     return _with_silence(phones, len(samples) / 16000) if phones else None
@@ -95,8 +113,10 @@ def recognise_phones(samples: np.ndarray) -> list[tuple[float, float, str]]:
     decoder.process_raw(_pcm(samples), full_utt=True)
     decoder.end_utt()
     phones = [(s.start_frame / 100, (s.end_frame + 1) / 100, s.word) for s in decoder.seg()]
-    return _with_silence([(a, b, "SIL" if p in ("SIL", "+SPN+", "+NSN+") or p.startswith("+") else p) for a, b, p in phones],
-                         len(samples) / 16000)
+    return _with_silence(
+        [(a, b, "SIL" if p in ("SIL", "+SPN+", "+NSN+") or p.startswith("+") else p) for a, b, p in phones],
+        len(samples) / 16000,
+    )
 
 
 def _with_silence(phones, duration):

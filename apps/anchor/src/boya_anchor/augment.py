@@ -24,7 +24,9 @@ def reverb(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     n = int(rt60 * RATE)
     t = np.arange(n) / RATE
     tail = rng.standard_normal(n) * np.exp(-6.9 * t / rt60)
-    ir = np.concatenate([[1.0], np.zeros(int(rng.uniform(0.002, 0.02) * RATE)), tail * rng.uniform(0.05, 0.3)])
+    ir = np.concatenate(
+        [[1.0], np.zeros(int(rng.uniform(0.002, 0.02) * RATE)), tail * rng.uniform(0.05, 0.3)]
+    )
     wet = fftconvolve(x, ir)[: len(x)]
     return wet / (np.max(np.abs(wet)) + 1e-9) * np.max(np.abs(x))
 

@@ -34,11 +34,21 @@ from pathlib import Path
 import numpy as np
 
 CHROMIUM = "/usr/bin/chromium"
-ONSET = 0.02  # sample level that starts an "ah" (the probe's gaps are digital silence); avatar.js uses the same
+ONSET = (
+    0.02  # sample level that starts an "ah" (the probe's gaps are digital silence); avatar.js uses the same
+)
 OPEN = 0.25  # MouthOpenY that counts as open; avatar.js uses the same
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--autoplay-policy=no-user-gesture-required", "--use-fake-ui-for-media-stream",
-                 "--use-fake-device-for-media-stream"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
 
 
 STAGES = ("chunk", "later_chunks", "up", "server", "send_queue", "down", "to_frame", "total")
@@ -46,8 +56,12 @@ STAGES = ("chunk", "later_chunks", "up", "server", "send_queue", "down", "to_fra
 
 def _percentiles(values) -> dict:
     a = np.asarray(values, float)
-    return {"p50": round(float(np.percentile(a, 50)), 3), "p95": round(float(np.percentile(a, 95)), 3),
-            "max": round(float(a.max()), 3), "n": int(a.size)}
+    return {
+        "p50": round(float(np.percentile(a, 50)), 3),
+        "p95": round(float(np.percentile(a, 95)), 3),
+        "max": round(float(a.max()), 3),
+        "n": int(a.size),
+    }
 
 
 def model_cost(seconds: float = 20.0) -> dict:
@@ -68,7 +82,7 @@ def model_cost(seconds: float = 20.0) -> dict:
     try:
         for start in range(0, len(samples) - 160, 160):
             t, c = time.perf_counter(), time.thread_time()
-            engine.push(samples[start:start + 160])
+            engine.push(samples[start : start + 160])
             wall.append((time.perf_counter() - t) * 1000)
             cpu.append((time.thread_time() - c) * 1000)
     finally:
@@ -85,7 +99,7 @@ def probe_audio(path: Path, events: int, seed: int = 0) -> float:
     speech = synthesize("Ah.", "espeak:en-us+f3", rate=150)
     ah = resample(speech.samples, speech.rate, 16000)
     voiced = np.nonzero(np.abs(ah) > 0.05)[0]
-    ah = ah[voiced[0]:voiced[-1]] * (0.6 / np.abs(ah).max())
+    ah = ah[voiced[0] : voiced[-1]] * (0.6 / np.abs(ah).max())
     parts = [np.zeros(16000, np.float32)]
     for _ in range(events):
         parts += [ah, np.zeros(int(rng.uniform(0.7, 1.2) * 16000), np.float32)]
@@ -112,7 +126,7 @@ def engine_latency(events: int = 60) -> dict:
     engine, animator = LiveEngine(16000), Animator(get_avatar("aiko"))
     ends, opened, named = [], [], []
     for start in range(0, len(samples), 128):
-        engine.push(samples[start:start + 128])
+        engine.push(samples[start : start + 128])
         ends.append(start + 128)
         mouth = animator.frame(ends[-1] / 16000, engine.last.shape, opening=engine.opening)["MouthOpenY"]
         opened.append(mouth > OPEN)
@@ -121,8 +135,12 @@ def engine_latency(events: int = 60) -> dict:
     onsets = [int(i) for k, i in enumerate(loud) if k == 0 or i - loud[k - 1] > 3200]  # as the page's worklet
     report = {}
     for name, flags in (("opening", opened), ("shape", named)):
-        found = [next(((ends[j] - i) / 16 for j in range(i // 128, min(i // 128 + 50, len(ends))) if flags[j]), None)
-                 for i in onsets]
+        found = [
+            next(
+                ((ends[j] - i) / 16 for j in range(i // 128, min(i // 128 + 50, len(ends))) if flags[j]), None
+            )
+            for i in onsets
+        ]
         hits = [ms for ms in found if ms is not None]
         report[name] = {**(_percentiles(hits) if hits else {}), "missed": len(found) - len(hits)}
     return report
@@ -162,31 +180,42 @@ def browser_probe(events: int = 60) -> dict:
             wav = Path(tmp) / "probe.wav"
             duration = probe_audio(wav, events)
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM,
-                                            args=CHROMIUM_ARGS + [f"--use-file-for-fake-audio-capture={wav}%noloop"])
+                browser = p.chromium.launch(
+                    executable_path=CHROMIUM,
+                    args=CHROMIUM_ARGS + [f"--use-file-for-fake-audio-capture={wav}%noloop"],
+                )
                 page = browser.new_page(viewport={"width": 1920, "height": 1080})
                 page.goto(f"http://127.0.0.1:{port}/avatar?mic=1&automic=1")
                 page.wait_for_function("window.anchorProbe && window.anchorStats.frames > 10", timeout=30_000)
                 wall, cpu = time.perf_counter(), time.process_time()
                 page.wait_for_timeout(int(duration * 1000) + 1500)
                 server_cpu = (time.process_time() - cpu) / (time.perf_counter() - wall)
-                probe = page.evaluate("({lat: window.anchorProbe.latencies, arr: window.anchorProbe.arrivals, rtt: window.anchorProbe.rtts,"
-                                      " onsets: window.anchorProbe.onsets.length, ms: window.anchorStats.frameMs, stages: window.anchorProbe.stages})")
+                probe = page.evaluate(
+                    "({lat: window.anchorProbe.latencies, arr: window.anchorProbe.arrivals, rtt: window.anchorProbe.rtts,"
+                    " onsets: window.anchorProbe.onsets.length, ms: window.anchorStats.frameMs, stages: window.anchorProbe.stages})"
+                )
                 browser.close()
     finally:
         server.should_exit = True
     frame_ms = np.asarray(probe["ms"][30:], float)
-    result = {"onsets": probe["onsets"], "latency_ms": _percentiles(probe["lat"]) if probe["lat"] else None,
-              "arrival_ms": _percentiles(probe["arr"]) if probe["arr"] else None,
-              "round_trip_ms": _percentiles(probe["rtt"]) if probe["rtt"] else None,
-              "stages_ms": {name: _percentiles([s[name] for s in probe["stages"]]) for name in STAGES} if probe["stages"] else None,
-              "server_cpu_share": round(server_cpu, 3),
-              "render_fps": round(1000.0 / float(frame_ms.mean()), 1) if frame_ms.size else None,
-              "frame_ms_p95": round(float(np.percentile(frame_ms, 95)), 2) if frame_ms.size else None}
+    result = {
+        "onsets": probe["onsets"],
+        "latency_ms": _percentiles(probe["lat"]) if probe["lat"] else None,
+        "arrival_ms": _percentiles(probe["arr"]) if probe["arr"] else None,
+        "round_trip_ms": _percentiles(probe["rtt"]) if probe["rtt"] else None,
+        "stages_ms": {name: _percentiles([s[name] for s in probe["stages"]]) for name in STAGES}
+        if probe["stages"]
+        else None,
+        "server_cpu_share": round(server_cpu, 3),
+        "render_fps": round(1000.0 / float(frame_ms.mean()), 1) if frame_ms.size else None,
+        "frame_ms_p95": round(float(np.percentile(frame_ms, 95)), 2) if frame_ms.size else None,
+    }
     return result
 
 
-def export_speed(seconds_text: str = "Hello everyone, welcome back to the stream. Today we build something fun.") -> dict:
+def export_speed(
+    seconds_text: str = "Hello everyone, welcome back to the stream. Today we build something fun.",
+) -> dict:
     from .clips import script_clip
     from .export import export_video
     from .rig import get_avatar

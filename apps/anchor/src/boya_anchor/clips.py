@@ -16,10 +16,10 @@ from .visemes import FPS, frames_to_cues, shape_frames, viseme_weights
 
 @dataclass
 class Clip:
-    samples: np.ndarray          # mono float32 at ``rate``
+    samples: np.ndarray  # mono float32 at ``rate``
     rate: int
-    shapes: list[str]            # one Rhubarb shape per 10 ms
-    source: str                  # "script:<voice>" or "audio:<file>"
+    shapes: list[str]  # one Rhubarb shape per 10 ms
+    source: str  # "script:<voice>" or "audio:<file>"
     phones: list = field(default_factory=list)
     weights: np.ndarray | None = None  # (frames, 15) viseme weights, script clips only
 
@@ -46,7 +46,14 @@ def script_clip(text: str, voice: str, rate: int = 175) -> Clip:
     shapes = shape_frames(speech.phones)
     n = int(np.ceil(speech.duration * FPS))
     shapes = (shapes + ["X"] * n)[:n]
-    return Clip(speech.samples, speech.rate, shapes, f"script:{speech.voice}", speech.phones, viseme_weights(speech.phones))
+    return Clip(
+        speech.samples,
+        speech.rate,
+        shapes,
+        f"script:{speech.voice}",
+        speech.phones,
+        viseme_weights(speech.phones),
+    )
 
 
 def audio_clip(path: str) -> Clip:

@@ -21,10 +21,25 @@ from .phones import OCULUS, SHAPES, VISEMES
 from .score import allowed_matrix, phone_frames
 from .visemes import shape_frames
 
-TRAIN_VOICES = ("espeak:en-us", "espeak:en-us+m3", "espeak:en-gb-x-rp", "espeak:en+klatt", "espeak:en-us+f2",
-                "espeak:en-us+m1", "espeak:en-us+m7", "espeak:en-gb-scotland+m2", "espeak:en-029+f1", "espeak:en-us-nyc+m5",
-                "espeak:en-gb-x-gbclan+f5", "espeak:en+croak", "espeak:en-gb-x-gbcwmd+m4", "espeak:en-us+Annie",
-                "festival:kal", "flite:rms", "flite:awb")
+TRAIN_VOICES = (
+    "espeak:en-us",
+    "espeak:en-us+m3",
+    "espeak:en-gb-x-rp",
+    "espeak:en+klatt",
+    "espeak:en-us+f2",
+    "espeak:en-us+m1",
+    "espeak:en-us+m7",
+    "espeak:en-gb-scotland+m2",
+    "espeak:en-029+f1",
+    "espeak:en-us-nyc+m5",
+    "espeak:en-gb-x-gbclan+f5",
+    "espeak:en+croak",
+    "espeak:en-gb-x-gbcwmd+m4",
+    "espeak:en-us+Annie",
+    "festival:kal",
+    "flite:rms",
+    "flite:awb",
+)
 EVAL_VOICES = ("espeak:en-us+f3", "espeak:en-gb-x-rp+f4", "festival:ked", "festival:slt")
 EVAL_SENTENCES = 40
 
@@ -32,7 +47,7 @@ EVAL_SENTENCES = 40
 @dataclass
 class Utterance:
     samples: np.ndarray  # 16 kHz mono float32
-    phones: list          # (start_s, end_s, ARPAbet)
+    phones: list  # (start_s, end_s, ARPAbet)
     voice: str
     text: str
 
@@ -40,8 +55,12 @@ class Utterance:
 def sentences() -> tuple[list[str], list[str]]:
     """(training sentences, held-out sentences), a fixed split of the shipped text."""
     folder = files("boya_anchor").joinpath("data")
-    lines = [line.strip() for name in ("chat.txt", "prose.txt")
-             for line in folder.joinpath(name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = [
+        line.strip()
+        for name in ("chat.txt", "prose.txt")
+        for line in folder.joinpath(name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     random.Random(1234).shuffle(lines)
     return lines[EVAL_SENTENCES:], lines[:EVAL_SENTENCES]
 
@@ -56,8 +75,13 @@ def synthesize_all(texts: list[str], voice: str, rng: random.Random) -> list[Utt
     if engine == "festival":
         speeches = festival_many(texts, name, [rng.uniform(0.85, 1.25) for _ in texts])
     else:
-        speeches = [synthesize(t, voice, rate=rng.randint(140, 220), pitch=rng.randint(25, 75)) for t in texts]
-    return [Utterance(resample(s.samples, s.rate, RATE), s.phones, voice, t) for s, t in zip(speeches, texts, strict=True)]
+        speeches = [
+            synthesize(t, voice, rate=rng.randint(140, 220), pitch=rng.randint(25, 75)) for t in texts
+        ]
+    return [
+        Utterance(resample(s.samples, s.rate, RATE), s.phones, voice, t)
+        for s, t in zip(speeches, texts, strict=True)
+    ]
 
 
 def flite_all(texts: list[str], voice: str, rng: random.Random) -> list[Utterance]:
@@ -77,8 +101,22 @@ def flite_all(texts: list[str], voice: str, rng: random.Random) -> list[Utteranc
     with tempfile.TemporaryDirectory(prefix="boya-flite-") as tmp:
         wav = f"{tmp}/u.wav"
         for text in texts:
-            subprocess.run(["flite", "-voice", voice, "--setf", f"duration_stretch={rng.uniform(0.85, 1.25):.2f}",
-                            "-t", text, "-o", wav], check=True, capture_output=True, timeout=60)
+            subprocess.run(
+                [
+                    "flite",
+                    "-voice",
+                    voice,
+                    "--setf",
+                    f"duration_stretch={rng.uniform(0.85, 1.25):.2f}",
+                    "-t",
+                    text,
+                    "-o",
+                    wav,
+                ],
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
             samples = load_audio(wav, RATE)
             phones = align(samples, text)
             if phones:
@@ -104,7 +142,9 @@ def human_training_items(rng: np.random.Generator, copies: int = 3) -> list[dict
     """Features and labels of the training part of Asterisk's prompts: one plain copy, the others degraded."""
     from .asterisk import aligned, training_prompts
 
-    utterances = [Utterance(c["samples"], c["phones"], "human", c["name"]) for c in aligned(training_prompts())]
+    utterances = [
+        Utterance(c["samples"], c["phones"], "human", c["name"]) for c in aligned(training_prompts())
+    ]
     return [featurize(u, rng if k else None) for u in utterances for k in range(copies)]
 
 

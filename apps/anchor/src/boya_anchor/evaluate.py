@@ -48,7 +48,14 @@ def synthetic_clips(n_sentences: int, seed: int = 7) -> list[dict]:
     clips = []
     for voice in EVAL_VOICES:
         for k, u in enumerate(synthesize_all(held_out[:n_sentences], voice, rng)):
-            clips.append({"clip": f"{voice.replace(':', '-')}-{k:02d}.wav", "group": voice, "samples": u.samples, "phones": u.phones})
+            clips.append(
+                {
+                    "clip": f"{voice.replace(':', '-')}-{k:02d}.wav",
+                    "group": voice,
+                    "samples": u.samples,
+                    "phones": u.phones,
+                }
+            )
     return clips
 
 
@@ -56,16 +63,25 @@ def human_clips(limit: int) -> list[dict]:
     """The held-out Asterisk prompts (never trained on, see :mod:`.asterisk`), forced-aligned; failures skipped."""
     from .asterisk import aligned, held_out_prompts
 
-    return [{"clip": f"human-{c['name']}.wav", "group": "human (asterisk prompts)", "samples": c["samples"], "phones": c["phones"]}
-            for c in aligned(held_out_prompts(), limit)]
+    return [
+        {
+            "clip": f"human-{c['name']}.wav",
+            "group": "human (asterisk prompts)",
+            "samples": c["samples"],
+            "phones": c["phones"],
+        }
+        for c in aligned(held_out_prompts(), limit)
+    ]
 
 
 def multi_speaker_clips() -> list[dict]:
     """The unseen speakers' recordings (:mod:`.speakers`), forced-aligned, grouped by speaker; failures skipped."""
     from .speakers import aligned_speaker_clips
 
-    return [{"clip": f"{c['name']}.wav", "group": c["speaker"], "samples": c["samples"], "phones": c["phones"]}
-            for c in aligned_speaker_clips()]
+    return [
+        {"clip": f"{c['name']}.wav", "group": c["speaker"], "samples": c["samples"], "phones": c["phones"]}
+        for c in aligned_speaker_clips()
+    ]
 
 
 def _score(methods: dict, clips: list[dict], out_dir: Path | None) -> dict:
@@ -84,23 +100,47 @@ def _score(methods: dict, clips: list[dict], out_dir: Path | None) -> dict:
                 lag_sums += [set_accuracy(pred, truth, lag) for lag in LAGS]
                 if out_dir is not None:
                     (out_dir / clip["clip"].replace(".wav", ".json")).write_text(
-                        rhubarb_json(frames_to_cues(pred), clip["clip"], len(clip["samples"]) / RATE))
-    summary = {name: {"set_accuracy": round(float(np.mean(r["set"])), 3), "closed_accuracy": round(float(np.mean(r["closed"])), 3)}
-               for name, r in results.items()}
-    lag = {f"{lag * 10:+d}ms": round(float(v / max(1, len(clips))), 3) for lag, v in zip(LAGS, lag_sums, strict=True)}
-    return {"clips": len(clips), "methods": summary,
-            "by_group": {g: {m: round(float(np.mean(v)), 3) for m, v in d.items()} for g, d in by_group.items()},
-            "model_lag_sweep": lag, "model_best_lag": max(lag, key=lag.get)}
+                        rhubarb_json(frames_to_cues(pred), clip["clip"], len(clip["samples"]) / RATE)
+                    )
+    summary = {
+        name: {
+            "set_accuracy": round(float(np.mean(r["set"])), 3),
+            "closed_accuracy": round(float(np.mean(r["closed"])), 3),
+        }
+        for name, r in results.items()
+    }
+    lag = {
+        f"{lag * 10:+d}ms": round(float(v / max(1, len(clips))), 3)
+        for lag, v in zip(LAGS, lag_sums, strict=True)
+    }
+    return {
+        "clips": len(clips),
+        "methods": summary,
+        "by_group": {g: {m: round(float(np.mean(v)), 3) for m, v in d.items()} for g, d in by_group.items()},
+        "model_lag_sweep": lag,
+        "model_best_lag": max(lag, key=lag.get),
+    }
 
 
-def evaluate(model_path: str | None = None, human: bool = True, n_sentences: int = 20, human_limit: int = 40,
-             out_dir: str | None = None) -> dict:
+def evaluate(
+    model_path: str | None = None,
+    human: bool = True,
+    n_sentences: int = 20,
+    human_limit: int = 40,
+    out_dir: str | None = None,
+) -> dict:
     from .live import load_model, shapes_for_audio
 
     lookahead_ms = load_model(model_path).lookahead * 10
-    methods = {"model": lambda s: shapes_for_audio(s, model_path), "amplitude": amplitude_shapes, "rhubarb_style": rhubarb_style_shapes}
-    report = {"note": f"set accuracy per 10 ms frame; model = streaming causal model ({lookahead_ms} ms look-ahead, VAD gate, hold); "
-                      "rhubarb_style = PocketSphinx all-phone + Rhubarb's rules (the rhubarb binary is not installed)"}
+    methods = {
+        "model": lambda s: shapes_for_audio(s, model_path),
+        "amplitude": amplitude_shapes,
+        "rhubarb_style": rhubarb_style_shapes,
+    }
+    report = {
+        "note": f"set accuracy per 10 ms frame; model = streaming causal model ({lookahead_ms} ms look-ahead, VAD gate, hold); "
+        "rhubarb_style = PocketSphinx all-phone + Rhubarb's rules (the rhubarb binary is not installed)"
+    }
     out = Path(out_dir) if out_dir else None
     groups = {"held_out_voices": synthetic_clips(n_sentences)}
     if human:
@@ -113,9 +153,13 @@ def evaluate(model_path: str | None = None, human: bool = True, n_sentences: int
             target.mkdir(parents=True, exist_ok=True)
             truth = [{"clip": c["clip"], "phones": [[a, b, p] for a, b, p in c["phones"]]} for c in clips]
             (target / "truth.json").write_text(json.dumps(truth))
-        report[key] = _score(methods, clips, target) if clips else {"clips": 0, "note": "no clips (missing data or aligner)"}
-    report["telephone_note"] = ("human_speech: one speaker's 8 kHz telephone prompts resampled to 16 kHz; human_multi_speaker: "
-                                "16 kHz recordings of three speakers never used in training (PocketSphinx test data)")
+        report[key] = (
+            _score(methods, clips, target)
+            if clips
+            else {"clips": 0, "note": "no clips (missing data or aligner)"}
+        )
+    report["telephone_note"] = (
+        "human_speech: one speaker's 8 kHz telephone prompts resampled to 16 kHz; human_multi_speaker: "
+        "16 kHz recordings of three speakers never used in training (PocketSphinx test data)"
+    )
     return report
-
-

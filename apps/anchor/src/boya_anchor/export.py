@@ -58,7 +58,9 @@ class DirtyYuv:
         import av
 
         self.height, self.width = background.shape[:2]
-        full = av.VideoFrame.from_ndarray(np.ascontiguousarray(background), format="rgba").reformat(format="yuv420p")
+        full = av.VideoFrame.from_ndarray(np.ascontiguousarray(background), format="rgba").reformat(
+            format="yuv420p"
+        )
         self.planes = [self._plane(full, i).copy() for i in range(3)]
 
     @staticmethod
@@ -72,18 +74,24 @@ class DirtyYuv:
 
         y0, y1, x0, x1 = box
         if y1 > y0 and x1 > x0:
-            part = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgba), format="rgba").reformat(format="yuv420p")
+            part = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgba), format="rgba").reformat(
+                format="yuv420p"
+            )
             self.planes[0][y0:y1, x0:x1] = self._plane(part, 0)
             for i in (1, 2):
-                self.planes[i][y0 // 2:y1 // 2, x0 // 2:x1 // 2] = self._plane(part, i)
+                self.planes[i][y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = self._plane(part, i)
         frame = av.VideoFrame(self.width, self.height, "yuv420p")
         for i, plane in enumerate(self.planes):
             target = frame.planes[i]
-            np.frombuffer(target, np.uint8).reshape(-1, target.line_size)[: plane.shape[0], : plane.shape[1]] = plane
+            np.frombuffer(target, np.uint8).reshape(-1, target.line_size)[
+                : plane.shape[0], : plane.shape[1]
+            ] = plane
         return frame
 
 
-def export_video(clip, rig, path, width=1920, height=1080, fps=60, expression="neutral", progress=False, crf=23) -> dict:
+def export_video(
+    clip, rig, path, width=1920, height=1080, fps=60, expression="neutral", progress=False, crf=23
+) -> dict:
     """Write ``clip`` animated on ``rig`` to ``path`` (MP4); return frames, seconds and fps of the encode."""
     import av
 
@@ -92,7 +100,9 @@ def export_video(clip, rig, path, width=1920, height=1080, fps=60, expression="n
         container = av.open(str(path), mode="w")
     except (av.error.FFmpegError, OSError) as error:
         raise BoyaError(f"cannot write {path}: {error}") from None
-    video = container.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "tune": "zerolatency", "crf": str(crf)})
+    video = container.add_stream(
+        "libx264", rate=fps, options={"preset": "ultrafast", "tune": "zerolatency", "crf": str(crf)}
+    )
     video.width, video.height, video.pix_fmt = width, height, "yuv420p"
     audio = container.add_stream("aac", rate=AUDIO_RATE, layout="mono")
     renderer = SkiaRenderer(rig, width, height)
@@ -119,7 +129,9 @@ def export_video(clip, rig, path, width=1920, height=1080, fps=60, expression="n
                 break
             pixels = renderer.draw(params)
             y0, y1, x0, x1 = renderer.changed
-            jobs.put((renderer.changed, pixels[y0:y1, x0:x1].copy()))  # only what changed crosses to the encoder
+            jobs.put(
+                (renderer.changed, pixels[y0:y1, x0:x1].copy())
+            )  # only what changed crosses to the encoder
             if bar:
                 bar[0].update(bar[1], completed=i + 1)
         jobs.put(None)
@@ -134,9 +146,16 @@ def export_video(clip, rig, path, width=1920, height=1080, fps=60, expression="n
             bar[0].stop()
         container.close()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    return {"output": str(path), "frames": frames, "seconds": round(elapsed, 2), "export_fps": round(frames / elapsed, 1),
-            "cpu_ms_per_frame": round(1000 * cpu / max(1, frames), 1),
-            "size": f"{width}x{height}", "fps": fps, "duration_s": round(clip.duration, 2)}
+    return {
+        "output": str(path),
+        "frames": frames,
+        "seconds": round(elapsed, 2),
+        "export_fps": round(frames / elapsed, 1),
+        "cpu_ms_per_frame": round(1000 * cpu / max(1, frames), 1),
+        "size": f"{width}x{height}",
+        "fps": fps,
+        "duration_s": round(clip.duration, 2),
+    }
 
 
 def _mux_audio(container, stream, clip) -> None:
@@ -145,7 +164,7 @@ def _mux_audio(container, stream, clip) -> None:
     samples = resample(clip.samples, clip.rate, AUDIO_RATE)
     pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
     for start in range(0, len(pcm), 1024):
-        chunk = pcm[start:start + 1024]
+        chunk = pcm[start : start + 1024]
         frame = av.AudioFrame.from_ndarray(chunk[None, :], format="s16", layout="mono")
         frame.sample_rate = AUDIO_RATE
         frame.pts = start

@@ -14,14 +14,21 @@ N_FFT = 512
 N_MELS = 80
 
 
-def mel_filterbank(n_mels: int = N_MELS, n_fft: int = N_FFT, rate: int = RATE, fmin: float = 50.0, fmax: float = 7600.0,
-                   warp: float = 1.0):
+def mel_filterbank(
+    n_mels: int = N_MELS,
+    n_fft: int = N_FFT,
+    rate: int = RATE,
+    fmin: float = 50.0,
+    fmax: float = 7600.0,
+    warp: float = 1.0,
+):
     """(n_fft//2+1, n_mels) triangular filters on the HTK mel scale.
 
     ``warp`` != 1 moves every filter to ``warp`` times its frequency (piecewise linear,
     so the top edge stays at ``fmax``): vocal-tract-length perturbation, which makes
     one recorded speaker sound like a speaker with a shorter or longer vocal tract.
     """
+
     def mel(f):
         return 2595.0 * np.log10(1.0 + f / 700.0)
 
@@ -31,7 +38,9 @@ def mel_filterbank(n_mels: int = N_MELS, n_fft: int = N_FFT, rate: int = RATE, f
     edges = hz(np.linspace(mel(fmin), mel(fmax), n_mels + 2))
     if warp != 1.0:
         knee = 0.8 * fmax * min(1.0, 1.0 / warp)
-        edges = np.where(edges <= knee, edges * warp, warp * knee + (edges - knee) * (fmax - warp * knee) / (fmax - knee))
+        edges = np.where(
+            edges <= knee, edges * warp, warp * knee + (edges - knee) * (fmax - warp * knee) / (fmax - knee)
+        )
     bins = np.fft.rfftfreq(n_fft, 1.0 / rate)
     lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
     rising = (bins[None, :] - lower) / (centre - lower)
@@ -67,6 +76,6 @@ class StreamingLogMel:
             return np.zeros((0, N_MELS), np.float32)
         idx = np.arange(WINDOW)[None, :] + HOP * np.arange(n)[:, None]
         frames = self._buffer[idx] * _WINDOW
-        self._buffer = self._buffer[n * HOP:]
+        self._buffer = self._buffer[n * HOP :]
         power = np.abs(np.fft.rfft(frames, N_FFT)) ** 2
         return np.log(power @ _MEL + 1e-6).astype(np.float32)

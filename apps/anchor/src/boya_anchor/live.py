@@ -68,7 +68,9 @@ def load_model(path: str | None = None):
     card = path.with_suffix(".json")
     settings = json.loads(card.read_text()) if card.is_file() else {}
     torch.set_num_threads(1)
-    model = CausalVisemeNet(lookahead=settings.get("lookahead_frames", 2), cmn_prior=settings.get("cmn_prior_frames", 0))
+    model = CausalVisemeNet(
+        lookahead=settings.get("lookahead_frames", 2), cmn_prior=settings.get("cmn_prior_frames", 0)
+    )
     try:
         load_safetensors(model, str(path))
     except (RuntimeError, OSError, ValueError) as error:
@@ -125,7 +127,7 @@ class LiveEngine:
             logits, vad = self.stepper.step(mel[k])
             probs = np.exp(logits - logits.max())
             probs /= probs.sum()
-            hop = chunk[k * HOP:(k + 1) * HOP]
+            hop = chunk[k * HOP : (k + 1) * HOP]
             energy, pitch = self.prosody.push(hop)
             level = 20 * np.log10(np.sqrt(np.mean(hop * hop)) + 1e-9)
             self.loud_run = self.loud_run + 1 if level_opening(level) > 0.0 else 0
@@ -164,7 +166,7 @@ def shapes_for_audio(samples: np.ndarray, model_path: str | None = None) -> list
     shapes = []
     step = RATE * 10
     for start in range(0, len(samples), step):
-        shapes += [frame.shape for frame in engine.push(samples[start:start + step])]
+        shapes += [frame.shape for frame in engine.push(samples[start : start + step])]
     shapes += [frame.shape for frame in engine.push(np.zeros(engine.lookahead * HOP, np.float32))]
     n = len(samples) // HOP
-    return (shapes[engine.lookahead:] + ["X"] * n)[:n]
+    return (shapes[engine.lookahead :] + ["X"] * n)[:n]

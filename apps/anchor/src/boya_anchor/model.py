@@ -44,8 +44,12 @@ class CausalVisemeNet(nn.Module):
         x = (mel - self.mean) / self.std  # (B, T, 80)
         b, t = mel.shape[:2]
         if state is None:
-            state = (x.new_zeros(b, N_MELS, 2), x.new_zeros(b, self.conv1.out_channels, 2), None,
-                     (x.new_zeros(b, 1, N_MELS), x.new_zeros(b, 1, 1)))
+            state = (
+                x.new_zeros(b, N_MELS, 2),
+                x.new_zeros(b, self.conv1.out_channels, 2),
+                None,
+                (x.new_zeros(b, 1, N_MELS), x.new_zeros(b, 1, 1)),
+            )
         pad1, pad2, h, (band_sum, count) = state
         if self.cmn_prior:
             sums = band_sum + x.cumsum(1)
@@ -81,8 +85,12 @@ class FrameStepper:
         self.cmn_prior = model.cmn_prior
         self.mean, self.inv_std = arr(model.mean), 1.0 / arr(model.std)
         # Conv weights (out, in, 3) as (out, 3*in) over the history [x(t-2), x(t-1), x(t)] laid out time-major.
-        self.w1 = np.ascontiguousarray(arr(model.conv1.weight).transpose(0, 2, 1).reshape(model.conv1.out_channels, -1))
-        self.w2 = np.ascontiguousarray(arr(model.conv2.weight).transpose(0, 2, 1).reshape(model.conv2.out_channels, -1))
+        self.w1 = np.ascontiguousarray(
+            arr(model.conv1.weight).transpose(0, 2, 1).reshape(model.conv1.out_channels, -1)
+        )
+        self.w2 = np.ascontiguousarray(
+            arr(model.conv2.weight).transpose(0, 2, 1).reshape(model.conv2.out_channels, -1)
+        )
         self.b1, self.b2 = arr(model.conv1.bias), arr(model.conv2.bias)
         self.w_ih, self.w_hh = arr(model.gru.weight_ih_l0), arr(model.gru.weight_hh_l0)
         self.b_ih, self.b_hh = arr(model.gru.bias_ih_l0), arr(model.gru.bias_hh_l0)
@@ -112,8 +120,8 @@ class FrameStepper:
         gi = self.w_ih @ y2 + self.b_ih
         gh = self.w_hh @ self.h + self.b_hh
         r = _sigmoid(gi[:hidden] + gh[:hidden])
-        z = _sigmoid(gi[hidden:2 * hidden] + gh[hidden:2 * hidden])
-        n = np.tanh(gi[2 * hidden:] + r * gh[2 * hidden:])
+        z = _sigmoid(gi[hidden : 2 * hidden] + gh[hidden : 2 * hidden])
+        n = np.tanh(gi[2 * hidden :] + r * gh[2 * hidden :])
         self.h = (1.0 - z) * n + z * self.h
         out = self.w_out @ self.h + self.b_out
         return out[:-1], float(out[-1])

@@ -47,7 +47,11 @@ class IdleMotion:
 
     def _eyes(self, t: float) -> tuple[float, float]:
         if t >= self._next_saccade:
-            self._gaze = (self._rng.uniform(-0.6, 0.6), self._rng.uniform(-0.35, 0.35)) if self._rng.random() < 0.6 else (0.0, 0.0)
+            self._gaze = (
+                (self._rng.uniform(-0.6, 0.6), self._rng.uniform(-0.35, 0.35))
+                if self._rng.random() < 0.6
+                else (0.0, 0.0)
+            )
             self._next_saccade = t + self._rng.uniform(0.4, 3.0)
         return self._gaze
 
@@ -65,9 +69,15 @@ class IdleMotion:
         eye = self._eye_open(t)
         gaze_x, gaze_y = self._eyes(t)
         return {
-            "EyeLOpen": eye, "EyeROpen": eye, "EyeBallX": gaze_x, "EyeBallY": gaze_y,
-            "AngleX": sway_x, "AngleY": sway_y - self._nod, "AngleZ": sway_z + self._tilt,
-            "BodyAngleZ": 0.4 * sway_z, "Breath": 0.5 + 0.5 * math.sin(2 * math.pi * t / 4.2 + p[0]),
+            "EyeLOpen": eye,
+            "EyeROpen": eye,
+            "EyeBallX": gaze_x,
+            "EyeBallY": gaze_y,
+            "AngleX": sway_x,
+            "AngleY": sway_y - self._nod,
+            "AngleZ": sway_z + self._tilt,
+            "BodyAngleZ": 0.4 * sway_z,
+            "Breath": 0.5 + 0.5 * math.sin(2 * math.pi * t / 4.2 + p[0]),
         }
 
 

@@ -16,8 +16,15 @@ pm.add_hookspecs(hookspecs)
 def register_apps(register):
     from . import server, ui
 
-    register(App(name="anchor", title="Virtual anchor", description="Audio or script → mouth shapes and motion → a real-time avatar",
-                 build_ui=ui.build_ui, routes=server.add_routes))
+    register(
+        App(
+            name="anchor",
+            title="Virtual anchor",
+            description="Audio or script → mouth shapes and motion → a real-time avatar",
+            build_ui=ui.build_ui,
+            routes=server.add_routes,
+        )
+    )
 
 
 @hookimpl

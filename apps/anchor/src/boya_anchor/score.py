@@ -31,7 +31,9 @@ def set_accuracy(pred: list[str], truth: list[str], lag: int = 0) -> float:
 
 
 def closed_accuracy(pred: list[str], truth: list[str]) -> float:
-    return sum((p in "AX") == (g in CLOSED_PHONES) for p, g in zip(pred, truth, strict=False)) / max(1, len(truth))
+    return sum((p in "AX") == (g in CLOSED_PHONES) for p, g in zip(pred, truth, strict=False)) / max(
+        1, len(truth)
+    )
 
 
 def allowed_matrix(truth: list[str]) -> np.ndarray:

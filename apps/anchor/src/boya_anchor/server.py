@@ -42,7 +42,7 @@ class Viewer:
         self.control: deque[str] = deque(maxlen=MAX_CONTROL)
         self.ready = asyncio.Event()
         self.live = None  # a LiveEngine while this viewer streams its microphone
-        self.chunks = 0   # microphone messages received (the page numbers them the same way)
+        self.chunks = 0  # microphone messages received (the page numbers them the same way)
 
     def offer(self, text: str) -> None:
         """Queue a control message (event loop thread only)."""
@@ -64,7 +64,7 @@ class Stage:
         self.animator = Animator(self.rig)
         self.viewers: set[Viewer] = set()
         self.clips: dict[str, tuple[bytes, object]] = {}
-        self._clip = None            # (clip, start_monotonic, prosody)
+        self._clip = None  # (clip, start_monotonic, prosody)
         self._live_shape = ("X", 0.0, 0.0, 0.0, -1.0)  # shape, energy, pitch, opening, monotonic time
         self._loop = None
         self._task = None
@@ -95,8 +95,14 @@ class Stage:
             self.clips.pop(next(iter(self.clips)))
         spring = MouthSpring(self.rig)
         track = [[round(v, 3) for v in spring.step(s, 0.01).values()] for s in clip.shapes]
-        message = {"type": "clip", "id": clip_id, "url": f"/anchor/clips/{clip_id}.wav", "duration": clip.duration,
-                   "mouth_params": list(MOUTH_PARAMS), "track": track}
+        message = {
+            "type": "clip",
+            "id": clip_id,
+            "url": f"/anchor/clips/{clip_id}.wav",
+            "duration": clip.duration,
+            "mouth_params": list(MOUTH_PARAMS),
+            "track": track,
+        }
         self._clip = (clip, time.monotonic() + 0.05, clip.prosody())
         self._broadcast_threadsafe(json.dumps(message, separators=(",", ":")))
         return clip_id
@@ -171,7 +177,11 @@ class Stage:
     async def serve(self, websocket) -> None:
         self._loop = asyncio.get_running_loop()
         viewer = Viewer(websocket)
-        viewer.offer(json.dumps({"type": "hello", "rig": self.rig, "params": PARAM_NAMES, "expressions": list(EXPRESSIONS)}))
+        viewer.offer(
+            json.dumps(
+                {"type": "hello", "rig": self.rig, "params": PARAM_NAMES, "expressions": list(EXPRESSIONS)}
+            )
+        )
         self.viewers.add(viewer)
         if self._task is None:
             self._task = asyncio.create_task(self._tick())
@@ -233,7 +243,9 @@ class Stage:
 
     def _on_audio(self, viewer: Viewer, data: bytes) -> None:
         if viewer.live is None:
-            viewer.offer(json.dumps({"type": "error", "message": "send {\"type\": \"mic\", \"rate\": N} before audio"}))
+            viewer.offer(
+                json.dumps({"type": "error", "message": 'send {"type": "mic", "rate": N} before audio'})
+            )
             return
         received = time.time() * 1000
         viewer.chunks += 1
@@ -241,7 +253,9 @@ class Stage:
             # Every chunk, whole hop or not, moves the opening: send a frame for each (only the newest hop's
             # shape is worth sending; earlier ones would be stale on arrival).
             viewer.live.push_pcm16(data)
-            self.live_update(viewer.live, [viewer.chunks - 1, round(received, 1), round(time.time() * 1000, 1)])
+            self.live_update(
+                viewer.live, [viewer.chunks - 1, round(received, 1), round(time.time() * 1000, 1)]
+            )
         except BoyaError as error:
             viewer.offer(json.dumps({"type": "error", "message": str(error)}))
 

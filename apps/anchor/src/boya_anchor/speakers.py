@@ -35,6 +35,12 @@ def aligned_speaker_clips(names: set[str] | None = None) -> list[dict]:
         samples = load_audio(str(folder.joinpath(prompt["file"])), RATE)
         phones = align(samples, prompt["text"])
         if phones:
-            clips.append({"name": prompt["file"].removesuffix(".wav"), "speaker": prompt["speaker"],
-                          "samples": samples, "phones": phones})
+            clips.append(
+                {
+                    "name": prompt["file"].removesuffix(".wav"),
+                    "speaker": prompt["speaker"],
+                    "samples": samples,
+                    "phones": phones,
+                }
+            )
     return clips

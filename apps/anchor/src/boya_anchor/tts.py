@@ -28,8 +28,18 @@ FESTIVAL_VOICES = {"kal": "kal_diphone", "ked": "ked_diphone", "slt": "cmu_us_sl
 DEFAULT_VOICE = "espeak:en-us"
 
 # Typographic punctuation people paste from word processors, spoken as its ASCII cousin.
-_TYPOGRAPHIC = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": " - ",
-                              "\u2026": "...", "\u00a0": " "})
+_TYPOGRAPHIC = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": " - ",
+        "\u2026": "...",
+        "\u00a0": " ",
+    }
+)
 
 
 @dataclass
@@ -53,15 +63,21 @@ def clean_script(text: str) -> str:
     emoji, control characters) would be spelled out as "chinese letter" or skipped,
     so they are refused instead of silently mis-spoken.
     """
-    text = unicodedata.normalize("NFC", text or "").translate(_TYPOGRAPHIC).replace("\r", " ").replace("\n", " ")
+    text = (
+        unicodedata.normalize("NFC", text or "").translate(_TYPOGRAPHIC).replace("\r", " ").replace("\n", " ")
+    )
     if not text.strip():
         raise BoyaError("the script is empty: type some English text to speak")
     if len(text) > MAX_SCRIPT_CHARS:
-        raise BoyaError(f"the script has {len(text)} characters; split it into parts of at most {MAX_SCRIPT_CHARS}")
+        raise BoyaError(
+            f"the script has {len(text)} characters; split it into parts of at most {MAX_SCRIPT_CHARS}"
+        )
     bad = sorted({ch for ch in text if not (ch.isascii() and (ch.isprintable())) and not _latin_letter(ch)})
     if bad:
         shown = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in bad[:8])
-        raise BoyaError(f"unsupported characters in the script: {shown}; the English voices read Latin letters, digits and punctuation")
+        raise BoyaError(
+            f"unsupported characters in the script: {shown}; the English voices read Latin letters, digits and punctuation"
+        )
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -71,17 +87,29 @@ def _latin_letter(ch: str) -> bool:
 
 def available_voices() -> list[str]:
     """Voices usable on this machine, as ``engine:name``."""
-    voices = [f"espeak:{name}" for name in ("en-us", "en-us+f3", "en-us+m3", "en-gb-x-rp", "en-gb-x-rp+f4", "en+klatt")]
+    voices = [
+        f"espeak:{name}"
+        for name in ("en-us", "en-us+f3", "en-us+m3", "en-gb-x-rp", "en-gb-x-rp+f4", "en+klatt")
+    ]
     if shutil.which("festival"):
-        voices += [f"festival:{name}" for name, folder in FESTIVAL_VOICES.items() if _festival_voice_installed(folder)]
+        voices += [
+            f"festival:{name}"
+            for name, folder in FESTIVAL_VOICES.items()
+            if _festival_voice_installed(folder)
+        ]
     return voices
 
 
 def _festival_voice_installed(folder: str) -> bool:
-    return any(os.path.isdir(os.path.join("/usr/share/festival/voices", group, folder)) for group in ("english", "us"))
+    return any(
+        os.path.isdir(os.path.join("/usr/share/festival/voices", group, folder))
+        for group in ("english", "us")
+    )
 
 
-def synthesize(text: str, voice: str = DEFAULT_VOICE, rate: int = 175, pitch: int = 50, stretch: float = 1.0) -> Speech:
+def synthesize(
+    text: str, voice: str = DEFAULT_VOICE, rate: int = 175, pitch: int = 50, stretch: float = 1.0
+) -> Speech:
     """Speak ``text`` with ``voice`` (``espeak:<name>`` or ``festival:kal|ked|slt``).
 
     ``rate`` (words per minute) and ``pitch`` (0-100) apply to espeak-ng, ``stretch``
@@ -100,12 +128,21 @@ class _Event(ctypes.Structure):
     class _Id(ctypes.Union):
         _fields_ = [("number", ctypes.c_int), ("name", ctypes.c_char_p), ("string", ctypes.c_char * 8)]
 
-    _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint), ("text_position", ctypes.c_int),
-                ("length", ctypes.c_int), ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
-                ("user_data", ctypes.c_void_p), ("id", _Id)]
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", _Id),
+    ]
 
 
-_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
+_CALLBACK = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
+)
 _EVENT_PHONEME, _EVENT_END = 7, 0
 _SYNCHRONOUS, _PHONEME_EVENTS, _POS_CHARACTER, _CHARS_UTF8 = 2, 1, 1, 1
 _RATE, _PITCH = 1, 3
@@ -130,7 +167,9 @@ class _Espeak:
         try:
             lib = ctypes.CDLL(name)
         except OSError:
-            raise BoyaError("libespeak-ng is not installed: apt-get install -y espeak-ng libespeak-ng1") from None
+            raise BoyaError(
+                "libespeak-ng is not installed: apt-get install -y espeak-ng libespeak-ng1"
+            ) from None
         self.sample_rate = lib.espeak_Initialize(_SYNCHRONOUS, 0, None, _PHONEME_EVENTS)
         if self.sample_rate <= 0:
             raise BoyaError("libespeak-ng failed to initialise (is espeak-ng-data installed?)")
@@ -168,7 +207,9 @@ class _Espeak:
             parts = espeak_to_arpabet(mnemonic)
             step = (end - start) / len(parts)
             phones += [(start + k * step, start + (k + 1) * step, p) for k, p in enumerate(parts)]
-        return Speech(pcm.astype(np.float32) / 32768.0, sr, _merge_silence(phones, len(pcm) / sr), f"espeak:{voice}")
+        return Speech(
+            pcm.astype(np.float32) / 32768.0, sr, _merge_silence(phones, len(pcm) / sr), f"espeak:{voice}"
+        )
 
 
 _ESPEAK = _Espeak()
@@ -190,11 +231,19 @@ def festival_many(texts: list[str], name: str, stretch: float | list[float] = 1.
         lines = [f"(voice_{folder})"]
         for k, (text, factor) in enumerate(zip(texts, stretches, strict=True)):
             quoted = text.replace("\\", " ").replace('"', " ")
-            lines += [f"(Parameter.set 'Duration_Stretch {float(factor):.3f})",
-                      f'(set! utt (utt.synth (Utterance Text "{quoted}")))',
-                      f'(utt.save.segs utt "{tmp}/{k}.segs")', f'(utt.save.wave utt "{tmp}/{k}.wav" \'riff)']
-        run = subprocess.run(["festival", "--pipe"], input="\n".join(lines) + "\n", capture_output=True, text=True,
-                             timeout=60 + 10 * len(texts))
+            lines += [
+                f"(Parameter.set 'Duration_Stretch {float(factor):.3f})",
+                f'(set! utt (utt.synth (Utterance Text "{quoted}")))',
+                f'(utt.save.segs utt "{tmp}/{k}.segs")',
+                f'(utt.save.wave utt "{tmp}/{k}.wav" \'riff)',
+            ]
+        run = subprocess.run(
+            ["festival", "--pipe"],
+            input="\n".join(lines) + "\n",
+            capture_output=True,
+            text=True,
+            timeout=60 + 10 * len(texts),
+        )
         out = []
         for k in range(len(texts)):
             wav = os.path.join(tmp, f"{k}.wav")
@@ -211,7 +260,14 @@ def festival_many(texts: list[str], name: str, stretch: float | list[float] = 1.
                         end = float(fields[0])
                         phones.append((start, end, festival_to_arpabet(fields[2])))
                         start = end
-            out.append(Speech(pcm.astype(np.float32) / 32768.0, sr, _merge_silence(phones, len(pcm) / sr), f"festival:{name}"))
+            out.append(
+                Speech(
+                    pcm.astype(np.float32) / 32768.0,
+                    sr,
+                    _merge_silence(phones, len(pcm) / sr),
+                    f"festival:{name}",
+                )
+            )
     return out
 
 

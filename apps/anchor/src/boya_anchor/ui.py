@@ -73,21 +73,28 @@ def build_ui():
 
     names = sorted(avatars())
     with gr.Blocks() as blocks:
-        gr.Markdown("## Virtual anchor\nScript or microphone → mouth shapes and motion → the avatar at `/avatar`.")
+        gr.Markdown(
+            "## Virtual anchor\nScript or microphone → mouth shapes and motion → the avatar at `/avatar`."
+        )
         status = gr.Textbox(label="Status", interactive=False)
         with gr.Row():
             with gr.Column(scale=2):
-                gr.HTML('<iframe src="/avatar?mic=1" allow="microphone; autoplay" '
-                        'style="width:100%;aspect-ratio:16/9;border:0;background:#111"></iframe>')
+                gr.HTML(
+                    '<iframe src="/avatar?mic=1" allow="microphone; autoplay" '
+                    'style="width:100%;aspect-ratio:16/9;border:0;background:#111"></iframe>'
+                )
                 gr.Markdown(OBS_HELP)
             with gr.Column(scale=1):
                 avatar = gr.Dropdown(names, value="aiko" if "aiko" in names else names[0], label="Avatar")
                 avatar.change(set_avatar, avatar, status, api_name="anchor_set_avatar")
-                script = gr.Textbox(label="Script", lines=3, value="Hello everyone, welcome back to the stream!")
+                script = gr.Textbox(
+                    label="Script", lines=3, value="Hello everyone, welcome back to the stream!"
+                )
                 voice = gr.Dropdown(available_voices(), value="espeak:en-us", label="Voice")
                 rate = gr.Slider(100, 300, value=175, step=5, label="Words per minute (espeak)")
-                gr.Button("Play script", variant="primary").click(play_script, [script, voice, rate], status,
-                                                                  api_name="anchor_play_script")
+                gr.Button("Play script", variant="primary").click(
+                    play_script, [script, voice, rate], status, api_name="anchor_play_script"
+                )
                 upload = gr.Audio(type="filepath", label="Audio file", sources=["upload"])
                 gr.Button("Play audio").click(play_audio, upload, status, api_name="anchor_play_audio")
                 with gr.Row():
@@ -95,6 +102,7 @@ def build_ui():
                     gr.Button("Stop mic").click(lambda: mic(False), None, status, api_name="anchor_mic_stop")
                 with gr.Row():
                     for name in EXPRESSIONS:
-                        gr.Button(name, size="sm").click(lambda n=name: expression(n), None, status,
-                                                          api_name=f"anchor_expression_{name}")
+                        gr.Button(name, size="sm").click(
+                            lambda n=name: expression(n), None, status, api_name=f"anchor_expression_{name}"
+                        )
     return blocks

@@ -44,7 +44,7 @@ def _plan_shapes(phones):
     for k, (_, _, phone) in enumerate(phones):
         pieces = primary_shapes(phone)
         if phone in FLEXIBLE:
-            following = next((p for _, _, p in phones[k + 1:k + 3] if p not in FLEXIBLE), "SIL")
+            following = next((p for _, _, p in phones[k + 1 : k + 3] if p not in FLEXIBLE), "SIL")
             borrowed = primary_shapes(following)[0][0]
             if borrowed in ALLOWED[phone]:
                 pieces = ((borrowed, 1.0),)

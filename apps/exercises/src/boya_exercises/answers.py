@@ -22,7 +22,17 @@ from sympy.parsing.sympy_parser import (
     standard_transformations,
 )
 
-KINDS = ("integer", "fraction", "decimal", "remainder", "expression", "factored", "roots", "symbol", "boolean")
+KINDS = (
+    "integer",
+    "fraction",
+    "decimal",
+    "remainder",
+    "expression",
+    "factored",
+    "roots",
+    "symbol",
+    "boolean",
+)
 _TRANSFORMS = standard_transformations + (implicit_multiplication_application, convert_xor)
 _FRACTION_LITERAL = re.compile(r"(?<![\w.)])(\d+)\s*/\s*(\d+)(?![\w.(])")
 _DECIMAL_LITERAL = re.compile(r"(?<![\w.])(\d+\.\d+)")
@@ -38,7 +48,9 @@ def _sympy_namespace() -> dict:
     """The names parse_expr evaluates in, built once: parse_expr rebuilds them (``from sympy import *``) on every call otherwise."""
     namespace: dict = {}
     exec("from sympy import *", namespace)  # noqa: S102 - a constant statement, the namespace parse_expr itself uses
-    namespace.update({name: obj for name, obj in vars(builtins).items() if isinstance(obj, types.BuiltinFunctionType)})
+    namespace.update(
+        {name: obj for name, obj in vars(builtins).items() if isinstance(obj, types.BuiltinFunctionType)}
+    )
     namespace.update(max=sympy.Max, min=sympy.Min)
     return namespace
 
@@ -62,8 +74,13 @@ def parse_math(text: str, *, evaluate: bool = True):
     if plain:  # keys, options and most typed answers: exact without the cost of tokenising and evaluating
         return sympy.Rational(plain[1]) / int(plain[2] or 1)
     try:
-        return parse_expr(math_text(raw), transformations=_TRANSFORMS, evaluate=evaluate, global_dict=_sympy_namespace(),
-                          local_dict={"Rational": sympy.Rational, "Abs": sympy.Abs})
+        return parse_expr(
+            math_text(raw),
+            transformations=_TRANSFORMS,
+            evaluate=evaluate,
+            global_dict=_sympy_namespace(),
+            local_dict={"Rational": sympy.Rational, "Abs": sympy.Abs},
+        )
     except (SyntaxError, TypeError, ValueError, AttributeError, sympy.SympifyError, TokenError) as error:
         raise BoyaError(f"cannot read {text!r} as maths: {error}") from None
 
@@ -109,7 +126,9 @@ def _pretty(expr) -> str:
 def _polynomial_text(expr) -> str | None:
     """'2x^2 - 8x - 11' straight from the coefficients, as sstr would print it, when ``expr`` is an expanded
     polynomial in x with integer coefficients (sstr's ordering of the terms is the slow part); else None."""
-    if not all(_is_monomial(term) for term in sympy.Add.make_args(expr)):  # products and powers print as written
+    if not all(
+        _is_monomial(term) for term in sympy.Add.make_args(expr)
+    ):  # products and powers print as written
         return None
     try:
         polynomial = _INTEGER_POLYNOMIALS_IN_X.from_expr(expr)
@@ -145,7 +164,9 @@ def read_answer(text: str, kind: str):
     if kind in ("expression", "factored"):
         return parse_math(text, evaluate=kind == "expression")
     if kind == "roots":
-        roots = tuple(sorted(read_answer(part, "fraction") for part in re.split(r"[,;]| and ", text) if part.strip()))
+        roots = tuple(
+            sorted(read_answer(part, "fraction") for part in re.split(r"[,;]| and ", text) if part.strip())
+        )
         if not roots:
             raise BoyaError(f"{text!r} lists no solutions")
         return roots
@@ -189,7 +210,9 @@ def factor_over_integers(expr):
         content, factors = _INTEGER_POLYNOMIALS_IN_X.from_expr(expr).factor_list()
     except ValueError:
         return sympy.factor(expr)
-    return _keep_coeff(sympy.Integer(int(content)), sympy.Mul(*(factor.as_expr() ** power for factor, power in factors)))
+    return _keep_coeff(
+        sympy.Integer(int(content)), sympy.Mul(*(factor.as_expr() ** power for factor, power in factors))
+    )
 
 
 def comparable(value, kind: str):

@@ -29,22 +29,33 @@ def generation(per_cell: int = 1, seed: int = 0) -> dict:
             for difficulty in range(1, 6):
                 for i in range(per_cell):
                     start, cpu_start = time.perf_counter(), time.process_time()
-                    exercise = generate(kp, exercise_type, difficulty, seed=seed * 1000003 + i * 7 + difficulty)
+                    exercise = generate(
+                        kp, exercise_type, difficulty, seed=seed * 1000003 + i * 7 + difficulty
+                    )
                     times.append(1000 * (time.perf_counter() - start))
                     cpu_times.append(1000 * (time.process_time() - cpu_start))
                     family_cpu_times[spec.family].append(cpu_times[-1])
                     total += 1
                     verified += exercise["verified"] and verify(exercise).ok
     families = {family: round(_percentile(values, 0.95), 2) for family, values in family_cpu_times.items()}
-    return {"exercises": total, "verified_rate": verified / total, "generate_ms_p50": round(_percentile(times, 0.5), 2),
-            "generate_ms_p95": round(_percentile(times, 0.95), 2), "generate_ms_max": round(max(times), 2),
-            "generate_cpu_ms_p50": round(_percentile(cpu_times, 0.5), 2), "generate_cpu_ms_p95": round(_percentile(cpu_times, 0.95), 2),
-            "family_cpu_ms_p95": dict(sorted(families.items(), key=lambda item: -item[1])),
-            "slowest_family": max(families, key=families.get), "kps": len(all_specs())}
+    return {
+        "exercises": total,
+        "verified_rate": verified / total,
+        "generate_ms_p50": round(_percentile(times, 0.5), 2),
+        "generate_ms_p95": round(_percentile(times, 0.95), 2),
+        "generate_ms_max": round(max(times), 2),
+        "generate_cpu_ms_p50": round(_percentile(cpu_times, 0.5), 2),
+        "generate_cpu_ms_p95": round(_percentile(cpu_times, 0.95), 2),
+        "family_cpu_ms_p95": dict(sorted(families.items(), key=lambda item: -item[1])),
+        "slowest_family": max(families, key=families.get),
+        "kps": len(all_specs()),
+    }
 
 
 def distinct_n(texts: list[str], n: int = 2) -> float:
-    grams = [tuple(words[i:i + n]) for words in (t.split() for t in texts) for i in range(len(words) - n + 1)]
+    grams = [
+        tuple(words[i : i + n]) for words in (t.split() for t in texts) for i in range(len(words) - n + 1)
+    ]
     return len(set(grams)) / max(len(grams), 1)
 
 
@@ -57,10 +68,10 @@ def self_bleu(texts: list[str], limit: int = 100) -> float:
         references = [t.split() for j, t in enumerate(texts) if j != i]
         log_precision = 0.0
         for n in range(1, 5):
-            grams = Counter(tuple(words[k:k + n]) for k in range(len(words) - n + 1))
+            grams = Counter(tuple(words[k : k + n]) for k in range(len(words) - n + 1))
             best = Counter()
             for ref in references:
-                for gram, count in Counter(tuple(ref[k:k + n]) for k in range(len(ref) - n + 1)).items():
+                for gram, count in Counter(tuple(ref[k : k + n]) for k in range(len(ref) - n + 1)).items():
                     best[gram] = max(best[gram], count)
             clipped = sum(min(count, best[gram]) for gram, count in grams.items())
             log_precision += math.log((clipped + 1) / (sum(grams.values()) + 1)) / 4
@@ -96,8 +107,14 @@ def wording(writer, samples: int = 120, seed: int = 0) -> dict:
         usable += exercise is not None and verify(exercise).ok
         model_stories.append(story)
         template_stories.append(tell(facts, rng))
-    return {"samples": samples, "parse_rate": parsed / samples, "verified_usable_rate": usable / samples,
-            "novelty": sum(s not in training_stories for s in model_stories) / samples,
-            "distinct_2": round(distinct_n(model_stories), 4), "distinct_2_templates": round(distinct_n(template_stories), 4),
-            "self_bleu": round(self_bleu(model_stories), 4), "self_bleu_templates": round(self_bleu(template_stories), 4),
-            "ms_per_story": round(1000 * elapsed / samples, 1)}
+    return {
+        "samples": samples,
+        "parse_rate": parsed / samples,
+        "verified_usable_rate": usable / samples,
+        "novelty": sum(s not in training_stories for s in model_stories) / samples,
+        "distinct_2": round(distinct_n(model_stories), 4),
+        "distinct_2_templates": round(distinct_n(template_stories), 4),
+        "self_bleu": round(self_bleu(model_stories), 4),
+        "self_bleu_templates": round(self_bleu(template_stories), 4),
+        "ms_per_story": round(1000 * elapsed / samples, 1),
+    }

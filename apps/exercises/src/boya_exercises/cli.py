@@ -7,7 +7,12 @@ from boya.db_command import db_group
 
 from .kinds import TYPES
 
-_DB = click.option("--db", "db_url", default=None, help="SQLAlchemy database URL (default: BOYA_DATABASE_URL, else the app's SQLite file).")
+_DB = click.option(
+    "--db",
+    "db_url",
+    default=None,
+    help="SQLAlchemy database URL (default: BOYA_DATABASE_URL, else the app's SQLite file).",
+)
 
 
 @click.group()
@@ -26,8 +31,10 @@ def kg(as_json):
         click.echo(json.dumps(graph, ensure_ascii=False))
         return
     servable = [node for node in graph["nodes"] if node["servable"]]
-    click.echo(f"{len(graph['nodes'])} standards, {len(graph['edges'])} prerequisite edges; "
-               f"{len(servable)} servable ({servable_graph().number_of_edges()} links between them):")
+    click.echo(
+        f"{len(graph['nodes'])} standards, {len(graph['edges'])} prerequisite edges; "
+        f"{len(servable)} servable ({servable_graph().number_of_edges()} links between them):"
+    )
     for node in servable:
         click.echo(f"  {node['id']:<14} grade {node['level']}  {node['title']} / {node['title_zh']}")
 
@@ -38,8 +45,13 @@ def kg(as_json):
 @click.option("--difficulty", type=click.IntRange(1, 5), default=3, show_default=True)
 @click.option("-n", "count", type=click.IntRange(1, 10000), default=1, show_default=True)
 @click.option("--seed", type=int, default=None, help="Seed for reproducible exercises.")
-@click.option("--wording", type=click.Choice(["none", "template", "model"]), default="none", show_default=True,
-              help="Reword as word problems where the KP allows: template frames or the GPT-2 wording model.")
+@click.option(
+    "--wording",
+    type=click.Choice(["none", "template", "model"]),
+    default="none",
+    show_default=True,
+    help="Reword as word problems where the KP allows: template frames or the GPT-2 wording model.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One exercise.schema.json object per line.")
 def generate_command(kp, exercise_type, difficulty, count, seed, wording, as_json):
     """Generate verified exercises for one knowledge point."""
@@ -48,7 +60,9 @@ def generate_command(kp, exercise_type, difficulty, count, seed, wording, as_jso
 
     writer = stem_writer(wording)
     for i in range(count):
-        exercise = generate(kp, exercise_type, difficulty, None if seed is None else seed + i, stem_writer=writer)
+        exercise = generate(
+            kp, exercise_type, difficulty, None if seed is None else seed + i, stem_writer=writer
+        )
         if as_json:
             click.echo(json.dumps(exercise, ensure_ascii=False))
         else:
@@ -60,7 +74,9 @@ def generate_command(kp, exercise_type, difficulty, count, seed, wording, as_jso
 
 @exercises.command()
 @_DB
-@click.option("--wording", type=click.Choice(["none", "template", "model"]), default="none", show_default=True)
+@click.option(
+    "--wording", type=click.Choice(["none", "template", "model"]), default="none", show_default=True
+)
 def tutor(db_url, wording):
     """Run the JSON-lines tutor protocol on stdin/stdout (see tutor-protocol.md)."""
     from .engine import Engine
@@ -74,8 +90,12 @@ def tutor(db_url, wording):
 @exercises.command()
 @click.option("--kp", required=True, help="Knowledge point code.")
 @click.option("-n", "count", type=click.IntRange(1, 200), default=10, show_default=True)
-@click.option("-o", "out", required=True, type=click.Path(dir_okay=False), help="FILE.md, FILE.pdf, or FILE for both.")
-@click.option("--difficulty", type=click.IntRange(1, 5), default=None, help="Fixed level (default: rising 1 → 5).")
+@click.option(
+    "-o", "out", required=True, type=click.Path(dir_okay=False), help="FILE.md, FILE.pdf, or FILE for both."
+)
+@click.option(
+    "--difficulty", type=click.IntRange(1, 5), default=None, help="Fixed level (default: rising 1 → 5)."
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 def worksheet(kp, count, out, difficulty, seed):
     """Write a printable worksheet with an answer key (Markdown and/or PDF)."""
@@ -86,13 +106,24 @@ def worksheet(kp, count, out, difficulty, seed):
 
 
 @exercises.command()
-@click.option("--policy", "policies", multiple=True, type=click.Choice(["engine", "random", "staircase", "maxinfo", "all"]),
-              default=("all",), show_default=True, help="Repeat to compare several; 'all' runs the four and checks the bars.")
+@click.option(
+    "--policy",
+    "policies",
+    multiple=True,
+    type=click.Choice(["engine", "random", "staircase", "maxinfo", "all"]),
+    default=("all",),
+    show_default=True,
+    help="Repeat to compare several; 'all' runs the four and checks the bars.",
+)
 @click.option("--students", type=click.IntRange(1, 100000), default=300, show_default=True)
 @click.option("--items", type=click.IntRange(1, 1000), default=30, show_default=True)
 @click.option("--learning", type=click.Choice(["zpd", "info"]), default="zpd", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--via-tutor", is_flag=True, help="Drive `boya exercises tutor` over its protocol as an outside program (engine, random, staircase).")
+@click.option(
+    "--via-tutor",
+    is_flag=True,
+    help="Drive `boya exercises tutor` over its protocol as an outside program (engine, random, staircase).",
+)
 @click.option("--json", "as_json", is_flag=True)
 def simulate(policies, students, items, learning, seed, via_tutor, as_json):
     """Simulate a class of learning, quitting IRT students under difficulty policies (same draws for each)."""
@@ -108,19 +139,46 @@ def simulate(policies, students, items, learning, seed, via_tutor, as_json):
     click.echo(f"{students} students x {items} items, learning={learning}, seed={seed}")
     click.echo(f"{'policy':<10} {'in band':>8} {'success':>8} {'complete':>9} {'gain':>7} {'ms/dec':>7}")
     for name, row in report["policies"].items():
-        click.echo(f"{name:<10} {row['band_share']:>8.3f} {row['success']:>8.3f} {row['completion']:>9.3f} {row['gain']:>7.3f} {row['ms_per_decision']:>7.2f}")
+        click.echo(
+            f"{name:<10} {row['band_share']:>8.3f} {row['success']:>8.3f} {row['completion']:>9.3f} {row['gain']:>7.3f} {row['ms_per_decision']:>7.2f}"
+        )
     for name, value in report.get("bars", {}).items():
         click.echo(f"  {name}: {value}")
 
 
 @exercises.command(name="kt-eval")
-@click.option("--train", "train_file", required=True, type=click.Path(exists=True, dir_okay=False), help="Training logs (ASSISTments format).")
-@click.option("--test", "test_file", required=True, type=click.Path(exists=True, dir_okay=False), help="Test logs, used once for the AUC.")
-@click.option("--out", default=None, type=click.Path(file_okay=False), help="Run folder (default: a fresh temporary one).")
-@click.option("--max-steps", type=click.IntRange(1), default=None, help="Optimizer steps (recipe default 1200).")
+@click.option(
+    "--train",
+    "train_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Training logs (ASSISTments format).",
+)
+@click.option(
+    "--test",
+    "test_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Test logs, used once for the AUC.",
+)
+@click.option(
+    "--out",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Run folder (default: a fresh temporary one).",
+)
+@click.option(
+    "--max-steps", type=click.IntRange(1), default=None, help="Optimizer steps (recipe default 1200)."
+)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--model", "model_name", type=click.Choice(["gru", "elo"]), default="gru", show_default=True,
-              help="gru: the DKT-style network; elo: the engine's own online student model, for comparison.")
+@click.option(
+    "--model",
+    "model_name",
+    type=click.Choice(["gru", "elo"]),
+    default="gru",
+    show_default=True,
+    help="gru: the DKT-style network; elo: the engine's own online student model, for comparison.",
+)
 @click.option("--json", "as_json", is_flag=True)
 def kt_eval(train_file, test_file, out, max_steps, seed, model_name, as_json):
     """Train the knowledge-tracing model (boya.runtime) on --train only; print the AUC of next-answer prediction on --test."""
@@ -135,11 +193,20 @@ def kt_eval(train_file, test_file, out, max_steps, seed, model_name, as_json):
     test_students = kt.read_logs(test_file)
     if model_name == "elo":
         probabilities, labels = kt.elo_predictions(kt.read_logs(train_file), test_students)
-        report = {"model": "elo", "auc": round(kt.auc(probabilities, labels), 4), "test_predictions": int(len(labels))}
+        report = {
+            "model": "elo",
+            "auc": round(kt.auc(probabilities, labels), 4),
+            "test_predictions": int(len(labels)),
+        }
         click.echo(json.dumps(report) if as_json else "\n".join(f"{k}: {v}" for k, v in report.items()))
         return
-    settings = dict(KT_DEFAULTS, out_dir=out or tempfile.mkdtemp(prefix="boya-kt-"), data=train_file, seed=seed,
-                    progress=not as_json)
+    settings = dict(
+        KT_DEFAULTS,
+        out_dir=out or tempfile.mkdtemp(prefix="boya-kt-"),
+        data=train_file,
+        seed=seed,
+        progress=not as_json,
+    )
     if max_steps:
         settings["max_steps"] = max_steps
     started = time.perf_counter()
@@ -147,16 +214,32 @@ def kt_eval(train_file, test_file, out, max_steps, seed, model_name, as_json):
     model, config = kt.load(weights.parent)
     probabilities, labels = kt.predict(model, test_students, config.n_skills)
     meta = json.loads((weights.parent / "kt.json").read_text())
-    report = {"auc": round(kt.auc(probabilities, labels), 4), "validation_auc": meta["validation_auc"],
-              "test_predictions": int(len(labels)), "max_steps": settings["max_steps"],
-              "train_seconds": round(time.perf_counter() - started, 1), "model": str(weights)}
+    report = {
+        "auc": round(kt.auc(probabilities, labels), 4),
+        "validation_auc": meta["validation_auc"],
+        "test_predictions": int(len(labels)),
+        "max_steps": settings["max_steps"],
+        "train_seconds": round(time.perf_counter() - started, 1),
+        "model": str(weights),
+    }
     click.echo(json.dumps(report) if as_json else "\n".join(f"{k}: {v}" for k, v in report.items()))
 
 
 @exercises.command()
-@click.option("--per-cell", type=click.IntRange(1, 100), default=2, show_default=True, help="Exercises per KP × type × difficulty.")
-@click.option("--wording-samples", type=click.IntRange(0, 2000), default=120, show_default=True,
-              help="Stories for the wording-model comparison (0 skips it).")
+@click.option(
+    "--per-cell",
+    type=click.IntRange(1, 100),
+    default=2,
+    show_default=True,
+    help="Exercises per KP × type × difficulty.",
+)
+@click.option(
+    "--wording-samples",
+    type=click.IntRange(0, 2000),
+    default=120,
+    show_default=True,
+    help="Stories for the wording-model comparison (0 skips it).",
+)
 @click.option("--json", "as_json", is_flag=True)
 def bench(per_cell, wording_samples, as_json):
     """Generation latency and verified rate; the GPT-2 wording model against the template frames."""
@@ -180,11 +263,24 @@ def bench(per_cell, wording_samples, as_json):
 
 @exercises.command()
 @click.argument("model", type=click.Choice(["gpt2", "kt", "gnn"]))
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder (checkpoints, metrics, weights).")
-@click.option("--max-steps", type=click.IntRange(1), default=None, help="Optimizer steps (default: the recipe's).")
-@click.option("--data", default=None, type=click.Path(exists=True, dir_okay=False), help="kt: the training logs.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Run folder (checkpoints, metrics, weights).",
+)
+@click.option(
+    "--max-steps", type=click.IntRange(1), default=None, help="Optimizer steps (default: the recipe's)."
+)
+@click.option(
+    "--data", default=None, type=click.Path(exists=True, dir_okay=False), help="kt: the training logs."
+)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--install", is_flag=True, help="gpt2: copy the trained model into the package as the shipped wording model.")
+@click.option(
+    "--install",
+    is_flag=True,
+    help="gpt2: copy the trained model into the package as the shipped wording model.",
+)
 def train(model, out, max_steps, data, seed, install):
     """Train the app's models with boya.runtime (same as `boya train exercises-gpt2|exercises-kt`)."""
     import shutil
@@ -195,8 +291,11 @@ def train(model, out, max_steps, data, seed, install):
 
     from . import recipes
 
-    defaults, run = {"gpt2": (recipes.GPT2_DEFAULTS, recipes.train_wording_gpt2), "kt": (recipes.KT_DEFAULTS, recipes.train_kt),
-                     "gnn": (recipes.GNN_DEFAULTS, recipes.train_gnn)}[model]
+    defaults, run = {
+        "gpt2": (recipes.GPT2_DEFAULTS, recipes.train_wording_gpt2),
+        "kt": (recipes.KT_DEFAULTS, recipes.train_kt),
+        "gnn": (recipes.GNN_DEFAULTS, recipes.train_gnn),
+    }[model]
     settings = dict(defaults, out_dir=out, seed=seed, data=data)
     if max_steps:
         settings["max_steps"] = max_steps

@@ -36,7 +36,9 @@ class Engine:
             sm.kp_state(state, kp, policy.prerequisites(kp))
             difficulty = policy.choose_difficulty(state, hardness, kp)
             exercise_type = TYPES[attempts % len(TYPES)]
-            exercise = generate(kp, exercise_type, difficulty, seed=rng.getrandbits(63), stem_writer=self.stem_writer)
+            exercise = generate(
+                kp, exercise_type, difficulty, seed=rng.getrandbits(63), stem_writer=self.stem_writer
+            )
             tx.serve(exercise)
             return exercise
 
@@ -44,8 +46,11 @@ class Engine:
         """Record an answer to a served exercise; returns the student's mastery per practised KP."""
         if not isinstance(correct, bool):
             raise BoyaError("'correct' must be true or false")
-        if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
-                                    or not 0 <= seconds <= sys.float_info.max):  # NaN, Infinity and 1e400 too
+        if seconds is not None and (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not 0 <= seconds <= sys.float_info.max
+        ):  # NaN, Infinity and 1e400 too
             raise BoyaError("'seconds' must be a finite non-negative number")
         if not isinstance(exercise_id, str):
             raise BoyaError("'exercise_id' must be a string")
@@ -67,9 +72,13 @@ class Engine:
         """Mastery, the ready-to-learn zone and the pending exercises: what the UI shows beside the card."""
         with self.store.student_session(student) as tx:
             state, hardness = tx.load()
-            return {"mastery": self._mastery(state, hardness), "attempts": tx.attempts(),
-                    "mastered": sorted(policy.mastered_set(state, hardness)), "zone": policy.zone(state, hardness),
-                    "pending": tx.pending()}
+            return {
+                "mastery": self._mastery(state, hardness),
+                "attempts": tx.attempts(),
+                "mastered": sorted(policy.mastered_set(state, hardness)),
+                "zone": policy.zone(state, hardness),
+                "pending": tx.pending(),
+            }
 
     def generate(self, kp: str, difficulty, exercise_type: str) -> dict:
         check_request(kp, exercise_type, difficulty)

@@ -30,14 +30,20 @@ def check_request(kp: str, exercise_type: str | None = None, difficulty=None) ->
 
         known = load_graph().has_node(kp)
         reason = "has no exercise generator yet" if known else "is not a knowledge point of the graph"
-        raise BoyaError(f"knowledge point {kp!r} {reason}; `boya exercises kg` lists the {len(specs)} servable ones")
+        raise BoyaError(
+            f"knowledge point {kp!r} {reason}; `boya exercises kg` lists the {len(specs)} servable ones"
+        )
     if exercise_type is not None and exercise_type not in TYPES:
         raise BoyaError(f"unknown exercise type {exercise_type!r}; choose one of {', '.join(TYPES)}")
-    if difficulty is not None and (isinstance(difficulty, bool) or not isinstance(difficulty, int) or difficulty not in DIFFICULTIES):
+    if difficulty is not None and (
+        isinstance(difficulty, bool) or not isinstance(difficulty, int) or difficulty not in DIFFICULTIES
+    ):
         raise BoyaError(f"difficulty must be an integer from 1 to 5, got {difficulty!r}")
 
 
-def generate(kp: str, exercise_type: str, difficulty: int, seed: int | None = None, *, stem_writer=None) -> dict:
+def generate(
+    kp: str, exercise_type: str, difficulty: int, seed: int | None = None, *, stem_writer=None
+) -> dict:
     """One verified exercise; the same (kp, type, difficulty, seed) always gives the same exercise.
 
     ``stem_writer(problem, rng)`` may reword the problem (the GPT-2 wording model); its stem is kept only when
@@ -61,7 +67,9 @@ def generate(kp: str, exercise_type: str, difficulty: int, seed: int | None = No
             if exercise is not None and verify(exercise).ok:
                 exercise["verified"] = True
                 return exercise
-    raise BoyaError(f"could not generate a verified {exercise_type} exercise for {kp} at difficulty {difficulty}")
+    raise BoyaError(
+        f"could not generate a verified {exercise_type} exercise for {kp} at difficulty {difficulty}"
+    )
 
 
 def render(problem: Problem, kp: str, exercise_type: str, difficulty: int, rng: Random) -> dict | None:
@@ -78,7 +86,10 @@ def render(problem: Problem, kp: str, exercise_type: str, difficulty: int, rng: 
             return None
         claim_true = rng.random() < 0.5
         claim = key if claim_true else wrong[0]
-        stem, answer = f"True or false? {problem.stem} The answer is {claim}.", "true" if claim_true else "false"
+        stem, answer = (
+            f"True or false? {problem.stem} The answer is {claim}.",
+            "true" if claim_true else "false",
+        )
     else:
         wrong = distractors(problem, rng)
         if len(wrong) < 3:
@@ -89,8 +100,17 @@ def render(problem: Problem, kp: str, exercise_type: str, difficulty: int, rng: 
     solution = problem.solution
     if exercise_type == "true_false":
         solution += f" The answer is {key}, so the statement is {answer}."
-    exercise = {"id": "", "kp": kp, "type": exercise_type, "difficulty": difficulty, "stem": stem,
-                "options": options, "answer": answer, "solution": solution, "verified": False}
+    exercise = {
+        "id": "",
+        "kp": kp,
+        "type": exercise_type,
+        "difficulty": difficulty,
+        "stem": stem,
+        "options": options,
+        "answer": answer,
+        "solution": solution,
+        "verified": False,
+    }
     exercise["id"] = exercise_id(exercise)
     return exercise
 
@@ -98,8 +118,12 @@ def render(problem: Problem, kp: str, exercise_type: str, difficulty: int, rng: 
 def fill_stem(stem: str) -> str:
     """Where the blank goes: '47 + 38 = ___', 'Solve for x: 3x + 5 = 20. x = ___', else 'Answer: ___'."""
     if stem.startswith("Compute ") and stem.endswith("."):
-        return f"{stem[len('Compute '):-1]} = ___"
-    if stem.startswith("Solve for ") and stem[len("Solve for ")].isalpha() and stem[len("Solve for ") + 1] == ":":
+        return f"{stem[len('Compute ') : -1]} = ___"
+    if (
+        stem.startswith("Solve for ")
+        and stem[len("Solve for ")].isalpha()
+        and stem[len("Solve for ") + 1] == ":"
+    ):
         return f"{stem} {stem[len('Solve for ')]} = ___"
     return f"{stem} Answer: ___"
 
@@ -152,7 +176,10 @@ def _near_misses(problem: Problem):
     if kind == "factored":
         return (("near miss", value.subs(X, X + step)) for step in steps)
     if kind == "expression":
-        return itertools.chain((("near miss", value + step) for step in steps), (("near miss", value + step * X) for step in steps))
+        return itertools.chain(
+            (("near miss", value + step) for step in steps),
+            (("near miss", value + step * X) for step in steps),
+        )
     unit = sympy.Rational(1, 10) if kind == "decimal" and sympy.Rational(value).q > 1 else 1
     return (("near miss", value + step * unit) for step in steps)
 

@@ -31,7 +31,9 @@ def kp_order() -> list[str]:
     return sorted(graph, key=lambda kp: (graph.nodes[kp]["level"], kp))
 
 
-def simulate_logs(students: int, seed: int, practised_share: float = 0.4, answers: int = 4, targets: int = 4) -> list[Log]:
+def simulate_logs(
+    students: int, seed: int, practised_share: float = 0.4, answers: int = 4, targets: int = 4
+) -> list[Log]:
     """Students whose KP abilities inherit 60% of their prerequisites' (plus noise); hardness per (KP, level)."""
     import networkx as nx
 
@@ -142,7 +144,9 @@ def build_model(n_kps: int, dim: int = 32):
             self.base_weight = nn.Parameter(torch.ones(()))
 
         def forward(self, x, student, kp, level, base):
-            h = torch.relu(self.inp(torch.cat([x, self.kp.weight.expand(x.shape[0], -1, -1)], -1)))  # (B, K, D)
+            h = torch.relu(
+                self.inp(torch.cat([x, self.kp.weight.expand(x.shape[0], -1, -1)], -1))
+            )  # (B, K, D)
             h = torch.relu(self.conv1(self.adj @ h)) + h
             h = torch.relu(self.conv2(self.adj @ h)) + h
             node = h[student, kp]  # (T, D)
@@ -153,7 +157,9 @@ def build_model(n_kps: int, dim: int = 32):
 
 def batches(data: dict, students_per_batch: int) -> list[dict]:
     n = data["x"].shape[0]
-    return [_slice(data, start, min(n, start + students_per_batch)) for start in range(0, n, students_per_batch)]
+    return [
+        _slice(data, start, min(n, start + students_per_batch)) for start in range(0, n, students_per_batch)
+    ]
 
 
 def loss_fn(model, batch):
@@ -182,15 +188,34 @@ def train_and_evaluate(config, train_students: int = 3000, test_students: int = 
     model = build_model(n_kps)
     held = train_students // 10
     trainer = Trainer(model, config, loss_fn=loss_fn)
-    trainer.fit(batches(_slice(train_data, held, train_students), 64), batches(_slice(train_data, 0, held), 64))
+    trainer.fit(
+        batches(_slice(train_data, held, train_students), 64), batches(_slice(train_data, 0, held), 64)
+    )
     model.eval()
     with torch.no_grad():
-        logits = model(test_data["x"], test_data["student"], test_data["kp"], test_data["level"], test_data["base"])
+        logits = model(
+            test_data["x"], test_data["student"], test_data["kp"], test_data["level"], test_data["base"]
+        )
     labels = test_data["y"].numpy()
-    report = {"recipe": "exercises-gnn", "seed": config.seed, "test_targets": int(len(labels)),
-              "auc_gnn": round(auc(torch.sigmoid(logits).numpy(), labels), 4),
-              "auc_irt_baseline": round(auc(torch.sigmoid(test_data["base"]).numpy(), labels), 4),
-              "auc_kp_mean": round(auc(np.array([-baseline.b[k, d] for k, d in zip(test_data["kp"].tolist(), test_data["level"].tolist(), strict=True)]), labels), 4)}
+    report = {
+        "recipe": "exercises-gnn",
+        "seed": config.seed,
+        "test_targets": int(len(labels)),
+        "auc_gnn": round(auc(torch.sigmoid(logits).numpy(), labels), 4),
+        "auc_irt_baseline": round(auc(torch.sigmoid(test_data["base"]).numpy(), labels), 4),
+        "auc_kp_mean": round(
+            auc(
+                np.array(
+                    [
+                        -baseline.b[k, d]
+                        for k, d in zip(test_data["kp"].tolist(), test_data["level"].tolist(), strict=True)
+                    ]
+                ),
+                labels,
+            ),
+            4,
+        ),
+    }
     report["gnn_helps"] = report["auc_gnn"] > report["auc_irt_baseline"] + 0.005
     Path(config.out_dir, "gnn.json").write_text(json.dumps(report, indent=2))
     return report
@@ -199,6 +224,11 @@ def train_and_evaluate(config, train_students: int = 3000, test_students: int = 
 def _slice(data: dict, start: int, stop: int) -> dict:
     """Students ``start:stop`` of a feature set, with their targets renumbered from 0."""
     mask = (data["student"] >= start) & (data["student"] < stop)
-    return {"x": data["x"][start:stop], "student": data["student"][mask] - start, "kp": data["kp"][mask],
-            "level": data["level"][mask], "y": data["y"][mask], "base": data["base"][mask]}
-
+    return {
+        "x": data["x"][start:stop],
+        "student": data["student"][mask] - start,
+        "kp": data["kp"][mask],
+        "level": data["level"][mask],
+        "y": data["y"][mask],
+        "base": data["base"][mask],
+    }

@@ -18,14 +18,21 @@ _LEVELS = {"K": 0, "HS": 9}
 
 
 def _code(standard: dict) -> str:
-    parts = [standard.get("category_code"), standard["domain_code"], standard["cluster_code"],
-             standard["standard_counter"], standard["substandard_counter"]]
+    parts = [
+        standard.get("category_code"),
+        standard["domain_code"],
+        standard["cluster_code"],
+        standard["standard_counter"],
+        standard["substandard_counter"],
+    ]
     prefix = "HS" if standard["grade_level_code"] == "HS" else standard["grade_level_code"] + "."
     return prefix + ".".join(part for part in parts if part)
 
 
 def _read(name: str) -> dict:
-    return json.loads(resources.files("boya_exercises").joinpath("data", "ccssm", name).read_text(encoding="utf-8"))
+    return json.loads(
+        resources.files("boya_exercises").joinpath("data", "ccssm", name).read_text(encoding="utf-8")
+    )
 
 
 @cache
@@ -95,7 +102,9 @@ def check_kp(kp: str) -> None:
 def ready_to_learn(mastered) -> list[str]:
     """The outer fringe: servable standards not yet mastered whose servable prerequisites all are."""
     graph, mastered = servable_graph(), set(mastered)
-    return sorted((kp for kp in graph if kp not in mastered and set(graph.predecessors(kp)) <= mastered), key=sort_key)
+    return sorted(
+        (kp for kp in graph if kp not in mastered and set(graph.predecessors(kp)) <= mastered), key=sort_key
+    )
 
 
 def learning_path(target: str, mastered=()) -> list[str]:
@@ -116,6 +125,14 @@ def sort_key(kp: str):
 def kg_json() -> dict:
     """The graph as the tutor protocol's ``kg`` answer: nodes with id, title, level, servable; prerequisite edges."""
     graph = load_graph()
-    nodes = [{"id": kp, "title": data["title"], "title_zh": data["title_zh"], "level": data["level"], "servable": data["servable"]}
-             for kp, data in sorted(graph.nodes(data=True), key=lambda item: sort_key(item[0]))]
+    nodes = [
+        {
+            "id": kp,
+            "title": data["title"],
+            "title_zh": data["title_zh"],
+            "level": data["level"],
+            "servable": data["servable"],
+        }
+        for kp, data in sorted(graph.nodes(data=True), key=lambda item: sort_key(item[0]))
+    ]
     return {"nodes": nodes, "edges": [[u, v] for u, v in graph.edges()]}

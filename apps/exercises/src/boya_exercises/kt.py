@@ -26,9 +26,13 @@ def read_logs(path) -> list[tuple[list[int], list[int]]]:
     path = Path(path)
     if not path.is_file():
         raise BoyaError(f"no such file: {path}")
-    lines = [line.strip().rstrip(",") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = [
+        line.strip().rstrip(",") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     if len(lines) % 3:
-        raise BoyaError(f"{path}: expected 3 lines per student (count, skills, answers), got {len(lines)} lines")
+        raise BoyaError(
+            f"{path}: expected 3 lines per student (count, skills, answers), got {len(lines)} lines"
+        )
     students = []
     for i in range(0, len(lines), 3):
         try:
@@ -37,8 +41,14 @@ def read_logs(path) -> list[tuple[list[int], list[int]]]:
             answers = [int(x) for x in lines[i + 2].split(",") if x.strip()]
         except ValueError:
             raise BoyaError(f"{path}: line {i + 1}-{i + 3} is not numbers separated by commas") from None
-        if not count == len(skills) == len(answers) or any(a not in (0, 1) for a in answers) or any(s < 0 for s in skills):
-            raise BoyaError(f"{path}: student at line {i + 1} has inconsistent counts, negative skills or answers other than 0/1")
+        if (
+            not count == len(skills) == len(answers)
+            or any(a not in (0, 1) for a in answers)
+            or any(s < 0 for s in skills)
+        ):
+            raise BoyaError(
+                f"{path}: student at line {i + 1} has inconsistent counts, negative skills or answers other than 0/1"
+            )
         students.append((skills, answers))
     if not students:
         raise BoyaError(f"{path}: no students")
@@ -54,10 +64,14 @@ def build_model(config: KTConfig):
 
         def __init__(self):
             super().__init__()
-            self.interaction = nn.Embedding(2 * config.n_skills + 3, config.dim)  # 0 = padding; last pair = unknown skill
+            self.interaction = nn.Embedding(
+                2 * config.n_skills + 3, config.dim
+            )  # 0 = padding; last pair = unknown skill
             self.skill = nn.Embedding(config.n_skills + 1, config.dim)
             self.gru = nn.GRU(config.dim, config.hidden, batch_first=True)
-            self.head = nn.Sequential(nn.Linear(config.hidden + config.dim, config.hidden), nn.ReLU(), nn.Linear(config.hidden, 1))
+            self.head = nn.Sequential(
+                nn.Linear(config.hidden + config.dim, config.hidden), nn.ReLU(), nn.Linear(config.hidden, 1)
+            )
 
         def forward(self, interactions, next_skills):
             hidden, _ = self.gru(self.interaction(interactions))  # (B, T, H)
@@ -74,18 +88,24 @@ def windows(students, n_skills: int, window: int = WINDOW) -> list[dict]:
     for skills, answers in students:
         skills = [s if s < n_skills else n_skills for s in skills]
         for start in range(0, max(len(skills) - 1, 0), window):
-            chunk_s, chunk_a = skills[start:start + window + 1], answers[start:start + window + 1]
+            chunk_s, chunk_a = skills[start : start + window + 1], answers[start : start + window + 1]
             if len(chunk_s) < 2:
                 continue
             x = [1 + 2 * s + a for s, a in zip(chunk_s[:-1], chunk_a[:-1], strict=True)]
-            items.append({"x": torch.tensor(x), "q": torch.tensor(chunk_s[1:]), "y": torch.tensor(chunk_a[1:], dtype=torch.float32)})
+            items.append(
+                {
+                    "x": torch.tensor(x),
+                    "q": torch.tensor(chunk_s[1:]),
+                    "y": torch.tensor(chunk_a[1:], dtype=torch.float32),
+                }
+            )
     return items
 
 
 def batches(items: list[dict], batch_size: int) -> list[dict]:
     """Micro-batches of windows of similar length (sorted, then cut), so little compute goes to padding."""
     ordered = sorted(items, key=lambda item: len(item["x"]))
-    return [collate(ordered[i:i + batch_size]) for i in range(0, len(ordered), batch_size)]
+    return [collate(ordered[i : i + batch_size]) for i in range(0, len(ordered), batch_size)]
 
 
 def collate(batch: list[dict]) -> dict:

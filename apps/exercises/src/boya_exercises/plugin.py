@@ -16,7 +16,14 @@ pm.add_hookspecs(hookspecs)
 def register_apps(register):
     from . import ui
 
-    register(App(name="exercises", title="Exercises", description="Knowledge graph → verified exercises → adaptive difficulty per student", build_ui=ui.build_ui))
+    register(
+        App(
+            name="exercises",
+            title="Exercises",
+            description="Knowledge graph → verified exercises → adaptive difficulty per student",
+            build_ui=ui.build_ui,
+        )
+    )
 
 
 @hookimpl
@@ -32,9 +39,27 @@ def register_recipes(register):
 
     from . import recipes
 
-    register(Recipe(name="exercises-gpt2", description="GPT-2 wording model for word problems, trained on the app's templated corpus",
-                    train=recipes.train_wording_gpt2, defaults=recipes.GPT2_DEFAULTS))
-    register(Recipe(name="exercises-kt", description="Knowledge-tracing GRU on ASSISTments-format logs (--data TRAIN.csv)",
-                    train=recipes.train_kt, defaults=recipes.KT_DEFAULTS))
-    register(Recipe(name="exercises-gnn", description="Graph network predicting success on unpractised KPs (simulated logs) vs an IRT baseline",
-                    train=recipes.train_gnn, defaults=recipes.GNN_DEFAULTS))
+    register(
+        Recipe(
+            name="exercises-gpt2",
+            description="GPT-2 wording model for word problems, trained on the app's templated corpus",
+            train=recipes.train_wording_gpt2,
+            defaults=recipes.GPT2_DEFAULTS,
+        )
+    )
+    register(
+        Recipe(
+            name="exercises-kt",
+            description="Knowledge-tracing GRU on ASSISTments-format logs (--data TRAIN.csv)",
+            train=recipes.train_kt,
+            defaults=recipes.KT_DEFAULTS,
+        )
+    )
+    register(
+        Recipe(
+            name="exercises-gnn",
+            description="Graph network predicting success on unpractised KPs (simulated logs) vs an IRT baseline",
+            train=recipes.train_gnn,
+            defaults=recipes.GNN_DEFAULTS,
+        )
+    )

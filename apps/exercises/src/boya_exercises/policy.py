@@ -46,7 +46,9 @@ def learning_progress(state: sm.KPState | None) -> float:
     return abs(recent.count("1") - older.count("1")) / 3
 
 
-def choose_kp(student: sm.StudentState, hardness: sm.Hardness, rng: Random, current: str | None = None) -> str:
+def choose_kp(
+    student: sm.StudentState, hardness: sm.Hardness, rng: Random, current: str | None = None
+) -> str:
     """ZPDES: sample a standard of the zone in proportion to learning progress (plus exploration)."""
     candidates = zone(student, hardness)
     if current in candidates and rng.random() < 0.5:

@@ -7,12 +7,34 @@ from pathlib import Path
 
 from boya.errors import BoyaError
 
-KT_DEFAULTS = {"max_steps": 1000, "lr": 3e-3, "batch_size": None, "lr_schedule": "cosine", "warmup_steps": 50,
-               "eval_every": 200, "log_every": 50, "clip_grad": 1.0}
+KT_DEFAULTS = {
+    "max_steps": 1000,
+    "lr": 3e-3,
+    "batch_size": None,
+    "lr_schedule": "cosine",
+    "warmup_steps": 50,
+    "eval_every": 200,
+    "log_every": 50,
+    "clip_grad": 1.0,
+}
 KT_BATCH = 32
-GNN_DEFAULTS = {"max_steps": 400, "lr": 3e-3, "lr_schedule": "cosine", "warmup_steps": 20, "eval_every": 100, "log_every": 50}
-GPT2_DEFAULTS = {"max_steps": 1500, "lr": 3e-3, "batch_size": 16, "lr_schedule": "cosine", "warmup_steps": 50,
-                 "eval_every": 500, "log_every": 50}
+GNN_DEFAULTS = {
+    "max_steps": 400,
+    "lr": 3e-3,
+    "lr_schedule": "cosine",
+    "warmup_steps": 20,
+    "eval_every": 100,
+    "log_every": 50,
+}
+GPT2_DEFAULTS = {
+    "max_steps": 1500,
+    "lr": 3e-3,
+    "batch_size": 16,
+    "lr_schedule": "cosine",
+    "warmup_steps": 50,
+    "eval_every": 500,
+    "log_every": 50,
+}
 
 
 def train_kt(config) -> Path:
@@ -33,12 +55,25 @@ def train_kt(config) -> Path:
     model_config = kt.KTConfig(n_skills=n_skills)
     model = kt.build_model(model_config)
     trainer = Trainer(model, config, loss_fn=kt.loss_fn)
-    metrics = trainer.fit(kt.batches(kt.windows(training, n_skills), KT_BATCH), kt.batches(kt.windows(validation, n_skills), KT_BATCH))
+    metrics = trainer.fit(
+        kt.batches(kt.windows(training, n_skills), KT_BATCH),
+        kt.batches(kt.windows(validation, n_skills), KT_BATCH),
+    )
     val_auc = kt.auc(*kt.predict(model, validation, n_skills))
     out = Path(config.out_dir)
-    (out / "kt.json").write_text(json.dumps({"recipe": "exercises-kt", "seed": config.seed, "config": asdict(model_config),
-                                             "train_file": str(config.data), "validation_auc": round(val_auc, 4),
-                                             "eval_loss": metrics.get("eval_loss")}, indent=2))
+    (out / "kt.json").write_text(
+        json.dumps(
+            {
+                "recipe": "exercises-kt",
+                "seed": config.seed,
+                "config": asdict(model_config),
+                "train_file": str(config.data),
+                "validation_auc": round(val_auc, 4),
+                "eval_loss": metrics.get("eval_loss"),
+            },
+            indent=2,
+        )
+    )
     return out / "model.safetensors"
 
 

@@ -84,8 +84,14 @@ class _MaxInfo:
         if history:
             items, responses = [d - 1 for d, _ in history], [bool(r) for _, r in history]
             if any(responses) and not all(responses):
-                theta = float(self.estimator.estimate(item_bank=self.bank, administered_items=items,
-                                                      response_vector=responses, est_theta=0.0))
+                theta = float(
+                    self.estimator.estimate(
+                        item_bank=self.bank,
+                        administered_items=items,
+                        response_vector=responses,
+                        est_theta=0.0,
+                    )
+                )
             else:
                 theta = 2.0 if all(responses) else -2.0
         return int(self.selector.select(item_bank=self.bank, administered_items=[], est_theta=theta)) + 1
@@ -162,18 +168,32 @@ def run(policy_name: str, students: int = 300, items: int = 30, seed: int = 0, l
     }
 
 
-def compare(policies=POLICIES, students: int = 300, items: int = 30, seed: int = 0, learning: str = "zpd",
-            via_tutor: bool = False) -> dict:
+def compare(
+    policies=POLICIES,
+    students: int = 300,
+    items: int = 30,
+    seed: int = 0,
+    learning: str = "zpd",
+    via_tutor: bool = False,
+) -> dict:
     """Run several policies on the same class and check the bars the engine must meet."""
     simulate_one = run_via_tutor if via_tutor else run
     results = {name: simulate_one(name, students, items, seed, learning) for name in policies}
-    report = {"students": students, "items": items, "seed": seed, "learning": learning, "via_tutor": via_tutor,
-              "policies": results}
+    report = {
+        "students": students,
+        "items": items,
+        "seed": seed,
+        "learning": learning,
+        "via_tutor": via_tutor,
+        "policies": results,
+    }
     if "engine" in results:
         engine = results["engine"]
         bars = {}
         if "random" in results:
-            bars["band_vs_random"] = round(engine["band_share"] / max(results["random"]["band_share"], 1e-9), 3)
+            bars["band_vs_random"] = round(
+                engine["band_share"] / max(results["random"]["band_share"], 1e-9), 3
+            )
             bars["band_vs_random_ok"] = bars["band_vs_random"] >= 1.4
         if "staircase" in results:
             stair = results["staircase"]
@@ -182,13 +202,21 @@ def compare(policies=POLICIES, students: int = 300, items: int = 30, seed: int =
             bars["completion_minus_staircase"] = round(engine["completion"] - stair["completion"], 4)
             bars["completion_minus_staircase_ok"] = bars["completion_minus_staircase"] >= -0.02
         if "maxinfo" in results:
-            bars["band_vs_maxinfo"] = round(engine["band_share"] / max(results["maxinfo"]["band_share"], 1e-9), 3)
+            bars["band_vs_maxinfo"] = round(
+                engine["band_share"] / max(results["maxinfo"]["band_share"], 1e-9), 3
+            )
         report["bars"] = bars
     return report
 
 
-def run_via_tutor(policy_name: str, students: int = 100, items: int = 30, seed: int = 0, learning: str = "zpd",
-                  command: list[str] | None = None) -> dict:
+def run_via_tutor(
+    policy_name: str,
+    students: int = 100,
+    items: int = 30,
+    seed: int = 0,
+    learning: str = "zpd",
+    command: list[str] | None = None,
+) -> dict:
     """Drive ``boya exercises tutor`` over its JSON-lines protocol, as an outside program would.
 
     The students, their world and the baselines live here, not in the engine. ``engine`` asks ``next`` and reports
@@ -203,8 +231,15 @@ def run_via_tutor(policy_name: str, students: int = 100, items: int = 30, seed: 
     if policy_name not in ("engine", "random", "staircase"):
         raise BoyaError("over the tutor protocol the policies are engine, random and staircase")
     folder = tempfile.mkdtemp(prefix="boya-tutor-sim-")
-    command = command or [sys.executable, "-c", "from boya.cli import main; main()", "exercises", "tutor",
-                          "--db", f"sqlite:///{folder}/tutor.db"]
+    command = command or [
+        sys.executable,
+        "-c",
+        "from boya.cli import main; main()",
+        "exercises",
+        "tutor",
+        "--db",
+        f"sqlite:///{folder}/tutor.db",
+    ]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
 
     def ask(request: dict) -> dict:
@@ -217,7 +252,12 @@ def run_via_tutor(policy_name: str, students: int = 100, items: int = 30, seed: 
 
     try:
         graph = ask({"op": "kg"})
-        course = [node["id"] for node in sorted((n for n in graph["nodes"] if n["servable"]), key=lambda n: (n["level"], n["id"]))]
+        course = [
+            node["id"]
+            for node in sorted(
+                (n for n in graph["nodes"] if n["servable"]), key=lambda n: (n["level"], n["id"])
+            )
+        ]
         world = make_world(seed)
         draws = np.random.default_rng(seed + 1)
         in_band = served = successes = completed = 0
@@ -233,7 +273,9 @@ def run_via_tutor(policy_name: str, students: int = 100, items: int = 30, seed: 
                 else:
                     kp = course[(i // 8) % len(course)]
                     d = random_rng.randint(1, 5) if policy_name == "random" else level
-                    exercise = ask({"op": "generate", "kp": kp, "difficulty": d, "type": "short_answer"})["exercise"]
+                    exercise = ask({"op": "generate", "kp": kp, "difficulty": d, "type": "short_answer"})[
+                        "exercise"
+                    ]
                 kp, d = exercise["kp"], exercise["difficulty"]
                 p = sm.sigmoid(theta + offsets[kp] - world.true_b[(kp, d)])
                 correct = bool(u_answer[i] < p)
@@ -241,7 +283,14 @@ def run_via_tutor(policy_name: str, students: int = 100, items: int = 30, seed: 
                 in_band += policy.BAND[0] <= p <= policy.BAND[1]
                 successes += correct
                 if policy_name == "engine":
-                    ask({"op": "answer", "student": f"sim-{seed}-{s}", "exercise_id": exercise["id"], "correct": correct})
+                    ask(
+                        {
+                            "op": "answer",
+                            "student": f"sim-{seed}-{s}",
+                            "exercise_id": exercise["id"],
+                            "correct": correct,
+                        }
+                    )
                 if (i + 1) % 8 == 0:
                     level, hits = 3, 0
                 elif correct:
@@ -260,6 +309,12 @@ def run_via_tutor(policy_name: str, students: int = 100, items: int = 30, seed: 
     finally:
         process.stdin.close()
         process.wait(timeout=60)
-    return {"policy": policy_name, "via": "tutor", "students": students, "items_served": served,
-            "band_share": round(in_band / served, 4), "success": round(successes / served, 4),
-            "completion": round(completed / students, 4)}
+    return {
+        "policy": policy_name,
+        "via": "tutor",
+        "students": students,
+        "items_served": served,
+        "band_share": round(in_band / served, 4),
+        "success": round(successes / served, 4),
+        "completion": round(completed / students, 4),
+    }

@@ -112,7 +112,9 @@ class Store:
         if self.sqlite:
             _immediate_transactions(self.engine)
             self.engine.dispose()
-        self.revision = storage.upgrade(self.engine, MIGRATIONS, VERSION_TABLE, legacy_table=Student.__tablename__)
+        self.revision = storage.upgrade(
+            self.engine, MIGRATIONS, VERSION_TABLE, legacy_table=Student.__tablename__
+        )
 
     @contextmanager
     def student_session(self, student_id: str):
@@ -139,12 +141,18 @@ class Store:
         """Per-KP counts and success rates over all students, for the teacher view."""
         with self.read() as session:
             rows = session.execute(
-                select(Attempt.kp, func.count(), func.sum(func.cast(Attempt.correct, Integer)), func.count(func.distinct(Attempt.student_id)))
-                .group_by(Attempt.kp)
+                select(
+                    Attempt.kp,
+                    func.count(),
+                    func.sum(func.cast(Attempt.correct, Integer)),
+                    func.count(func.distinct(Attempt.student_id)),
+                ).group_by(Attempt.kp)
             ).all()
             students = session.scalar(select(func.count()).select_from(Student))
-        return {"students": students or 0,
-                "kps": {kp: {"attempts": n, "success": (ok or 0) / n, "students": s} for kp, n, ok, s in rows}}
+        return {
+            "students": students or 0,
+            "kps": {kp: {"attempts": n, "success": (ok or 0) / n, "students": s} for kp, n, ok, s in rows},
+        }
 
     def student_ids(self) -> list[str]:
         with self.read() as session:
@@ -158,11 +166,19 @@ class StudentTx:
         self.session, self.row, self.sqlite = session, student, sqlite
 
     def load(self) -> tuple[sm.StudentState, sm.Hardness]:
-        state = sm.StudentState(theta=self.row.theta, attempts=self.row.attempts, miss_streak=self.row.miss_streak,
-                                hit_streak=self.row.hit_streak)
+        state = sm.StudentState(
+            theta=self.row.theta,
+            attempts=self.row.attempts,
+            miss_streak=self.row.miss_streak,
+            hit_streak=self.row.hit_streak,
+        )
         for est in self.session.scalars(select(Estimate).where(Estimate.student_id == self.row.id)):
-            state.kps[est.kp] = sm.KPState(est.theta, est.attempts, est.correct, est.last_difficulty, est.recent)
-        hardness = sm.Hardness({(h.kp, h.difficulty): (h.b, h.n) for h in self.session.scalars(select(ItemHardness))})
+            state.kps[est.kp] = sm.KPState(
+                est.theta, est.attempts, est.correct, est.last_difficulty, est.recent
+            )
+        hardness = sm.Hardness(
+            {(h.kp, h.difficulty): (h.b, h.n) for h in self.session.scalars(select(ItemHardness))}
+        )
         return state, hardness
 
     def save(self, state: sm.StudentState, hardness: sm.Hardness, kp: str, difficulty: int) -> None:
@@ -185,37 +201,69 @@ class StudentTx:
             row.b, row.n = b, n
 
     def serve(self, exercise: dict) -> None:
-        self.session.add(Served(student_id=self.row.id, exercise_id=exercise["id"], kp=exercise["kp"],
-                                difficulty=exercise["difficulty"], exercise=exercise))
+        self.session.add(
+            Served(
+                student_id=self.row.id,
+                exercise_id=exercise["id"],
+                kp=exercise["kp"],
+                difficulty=exercise["difficulty"],
+                exercise=exercise,
+            )
+        )
 
     def take_served(self, exercise_id: str) -> dict:
         """Mark the served, unanswered exercise as answered (once) and return it; BoyaError otherwise."""
         served = self.session.scalars(
-            select(Served).where(Served.student_id == self.row.id, Served.exercise_id == exercise_id,
-                                 Served.answered_at.is_(None)).order_by(Served.id).limit(1)
+            select(Served)
+            .where(
+                Served.student_id == self.row.id,
+                Served.exercise_id == exercise_id,
+                Served.answered_at.is_(None),
+            )
+            .order_by(Served.id)
+            .limit(1)
         ).first()
         if served is None:
-            answered = self.session.scalars(select(Served.id).where(Served.student_id == self.row.id,
-                                                                    Served.exercise_id == exercise_id)).first()
+            answered = self.session.scalars(
+                select(Served.id).where(Served.student_id == self.row.id, Served.exercise_id == exercise_id)
+            ).first()
             reason = "was already answered" if answered else "was not served to this student"
             raise BoyaError(f"exercise {exercise_id!r} {reason}")
-        result = self.session.execute(update(Served).where(Served.id == served.id, Served.answered_at.is_(None))
-                                      .values(answered_at=_now()))
+        result = self.session.execute(
+            update(Served)
+            .where(Served.id == served.id, Served.answered_at.is_(None))
+            .values(answered_at=_now())
+        )
         if result.rowcount != 1:
             raise BoyaError(f"exercise {exercise_id!r} was already answered")
         return served.exercise
 
     def record(self, exercise: dict, correct: bool, seconds: float | None, predicted: float) -> None:
-        self.session.add(Attempt(student_id=self.row.id, exercise_id=exercise["id"], kp=exercise["kp"],
-                                 difficulty=exercise["difficulty"], type=exercise["type"], correct=correct,
-                                 seconds=seconds, predicted=predicted))
+        self.session.add(
+            Attempt(
+                student_id=self.row.id,
+                exercise_id=exercise["id"],
+                kp=exercise["kp"],
+                difficulty=exercise["difficulty"],
+                type=exercise["type"],
+                correct=correct,
+                seconds=seconds,
+                predicted=predicted,
+            )
+        )
 
     def attempts(self) -> int:
-        return self.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.student_id == self.row.id))
+        return self.session.scalar(
+            select(func.count()).select_from(Attempt).where(Attempt.student_id == self.row.id)
+        )
 
     def pending(self) -> list[dict]:
-        return [s.exercise for s in self.session.scalars(select(Served).where(Served.student_id == self.row.id,
-                                                                             Served.answered_at.is_(None)))]
+        return [
+            s.exercise
+            for s in self.session.scalars(
+                select(Served).where(Served.student_id == self.row.id, Served.answered_at.is_(None))
+            )
+        ]
 
 
 def _immediate_transactions(engine) -> None:

@@ -80,7 +80,9 @@ def mastery(student: StudentState, hardness: Hardness, kp: str) -> float:
 
 def is_mastered(student: StudentState, hardness: Hardness, kp: str) -> bool:
     state = student.kps.get(kp)
-    return bool(state and state.attempts >= MASTERY_MIN_ATTEMPTS and mastery(student, hardness, kp) >= MASTERY_P)
+    return bool(
+        state and state.attempts >= MASTERY_MIN_ATTEMPTS and mastery(student, hardness, kp) >= MASTERY_P
+    )
 
 
 def update(student: StudentState, hardness: Hardness, kp: str, difficulty: int, correct: bool) -> float:

@@ -15,20 +15,33 @@ from .graph import kg_json
 _STRING = (lambda value: isinstance(value, str), "a string")
 _BOOLEAN = (lambda value: isinstance(value, bool), "true or false")
 _INTEGER = (lambda value: isinstance(value, int) and not isinstance(value, bool), "an integer")
-_NUMBER_OR_NULL = (lambda value: value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)),
-                   "a number or null")
+_NUMBER_OR_NULL = (
+    lambda value: value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)),
+    "a number or null",
+)
 
 # Each op's fields as tutor-protocol.md lists them: name -> (required, (check, what the check wants)).
 _REQUESTS = {
     "kg": {},
     "next": {"student": (True, _STRING)},
-    "answer": {"student": (True, _STRING), "exercise_id": (True, _STRING), "correct": (True, _BOOLEAN),
-               "seconds": (False, _NUMBER_OR_NULL)},
+    "answer": {
+        "student": (True, _STRING),
+        "exercise_id": (True, _STRING),
+        "correct": (True, _BOOLEAN),
+        "seconds": (False, _NUMBER_OR_NULL),
+    },
     "generate": {"kp": (True, _STRING), "difficulty": (True, _INTEGER), "type": (True, _STRING)},
     "state": {"student": (True, _STRING)},
 }
-_JSON_TYPES = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string",
-               list: "a list", dict: "an object"}
+_JSON_TYPES = {
+    type(None): "null",
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+    str: "a string",
+    list: "a list",
+    dict: "an object",
+}
 
 
 def request_error(request) -> str | None:
@@ -64,12 +77,18 @@ def handle(engine: Engine, line: str) -> dict:
     try:
         if op == "kg":
             graph = kg_json()
-            return {"nodes": [{k: node[k] for k in ("id", "title", "level", "servable")} for node in graph["nodes"]],
-                    "edges": graph["edges"]}
+            return {
+                "nodes": [
+                    {k: node[k] for k in ("id", "title", "level", "servable")} for node in graph["nodes"]
+                ],
+                "edges": graph["edges"],
+            }
         if op == "next":
             return {"exercise": engine.next(request["student"])}
         if op == "answer":
-            mastery = engine.answer(request["student"], request["exercise_id"], request["correct"], request.get("seconds"))
+            mastery = engine.answer(
+                request["student"], request["exercise_id"], request["correct"], request.get("seconds")
+            )
             return {"ok": True, "mastery": mastery}
         if op == "generate":
             return {"exercise": engine.generate(request["kp"], request["difficulty"], request["type"])}

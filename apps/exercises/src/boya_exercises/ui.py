@@ -30,8 +30,9 @@ def _title(kp: str) -> str:
 def render_card(exercise: dict) -> str:
     """The exercise card as Markdown: KP, type, level and the question."""
     kind = exercise["type"].replace("_", " ")
-    return (f"**{_title(exercise['kp'])}** · {kind} · level {exercise['difficulty']}/5\n\n"
-            f"### {exercise['stem']}")
+    return (
+        f"**{_title(exercise['kp'])}** · {kind} · level {exercise['difficulty']}/5\n\n### {exercise['stem']}"
+    )
 
 
 def exercises_next(student: str):
@@ -72,7 +73,11 @@ def exercises_answer(student: str, exercise: dict | None, response: str, seconds
 
 def exercises_progress(student: str) -> dict:
     details = engine().details(student.strip())
-    return {"attempts": details["attempts"], "mastered": details["mastered"], "ready_to_learn": details["zone"]}
+    return {
+        "attempts": details["attempts"],
+        "mastered": details["mastered"],
+        "ready_to_learn": details["zone"],
+    }
 
 
 def graph_figure(student: str | None = None):
@@ -95,7 +100,9 @@ def graph_figure(student: str | None = None):
     nx.draw_networkx_nodes(graph, pos, ax=axes, node_color=colours, node_size=420, edgecolors="#555")
     nx.draw_networkx_labels(graph, pos, ax=axes, font_size=6)
     axes.set_xlabel("grade level (9 = high school)")
-    axes.set_title(f"Knowledge graph — mastery of {student}" if mastery else "Knowledge graph (servable standards)")
+    axes.set_title(
+        f"Knowledge graph — mastery of {student}" if mastery else "Knowledge graph (servable standards)"
+    )
     axes.set_yticks([])
     figure.tight_layout()
     return figure
@@ -113,8 +120,10 @@ def exercises_worksheet(kp: str, count: int, difficulty: int | None):
 def exercises_class_stats() -> list[list]:
     """Rows of (KP, title, students, attempts, success rate) over the whole class."""
     stats = engine().store.class_stats()
-    return [[kp, load_graph().nodes[kp]["title"], row["students"], row["attempts"], round(row["success"], 3)]
-            for kp, row in sorted(stats["kps"].items())]
+    return [
+        [kp, load_graph().nodes[kp]["title"], row["students"], row["attempts"], round(row["success"], 3)]
+        for kp, row in sorted(stats["kps"].items())
+    ]
 
 
 def build_ui():
@@ -127,8 +136,13 @@ def build_ui():
             card, choices, exercise = exercises_next(student)
         except BoyaError as error:
             raise gr.Error(str(error)) from None
-        return (card, gr.update(choices=choices, value=None, visible=bool(choices)),
-                gr.update(value="", visible=not choices), exercise, "")
+        return (
+            card,
+            gr.update(choices=choices, value=None, visible=bool(choices)),
+            gr.update(value="", visible=not choices),
+            exercise,
+            "",
+        )
 
     def _answer(student, exercise, choice, typed):
         chose = bool(exercise) and exercise["type"] in ("multiple_choice", "true_false")
@@ -157,9 +171,15 @@ def build_ui():
             answer_button = gr.Button("Check answer")
             feedback = gr.Markdown()
             mastery = gr.Label(label="Mastery per knowledge point", num_top_classes=12)
-            next_button.click(_next, student, [card, choice, typed, exercise_state, feedback], api_name="exercises_next")
-            answer_button.click(_answer, [student, exercise_state, choice, typed], [feedback, mastery, exercise_state],
-                                api_name="exercises_answer")
+            next_button.click(
+                _next, student, [card, choice, typed, exercise_state, feedback], api_name="exercises_next"
+            )
+            answer_button.click(
+                _answer,
+                [student, exercise_state, choice, typed],
+                [feedback, mastery, exercise_state],
+                api_name="exercises_answer",
+            )
         with gr.Tab("Teacher"):
             with gr.Row():
                 who = gr.Textbox(label="Colour by student (empty: none)", value="student-1")
@@ -177,6 +197,8 @@ def build_ui():
             make.click(_worksheet, [kp, count, level], [sheet, files], api_name="exercises_worksheet")
             gr.Markdown("### Class statistics")
             refresh = gr.Button("Refresh")
-            table = gr.Dataframe(headers=["KP", "title", "students", "attempts", "success"], interactive=False)
+            table = gr.Dataframe(
+                headers=["KP", "title", "students", "attempts", "success"], interactive=False
+            )
             refresh.click(exercises_class_stats, None, table, api_name="exercises_class_stats")
     return blocks

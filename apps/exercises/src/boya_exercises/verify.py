@@ -40,8 +40,15 @@ class Verdict:
 
 
 _NUMBER = r"-?\d+(?:\.\d+)?"
-_PLACES = {"ten": 10, "hundred": 100, "thousand": 1000, "ten thousand": 10000,
-           "whole number": 1, "tenth": sympy.Rational(1, 10), "hundredth": sympy.Rational(1, 100)}
+_PLACES = {
+    "ten": 10,
+    "hundred": 100,
+    "thousand": 1000,
+    "ten thousand": 10000,
+    "whole number": 1,
+    "tenth": sympy.Rational(1, 10),
+    "hundredth": sympy.Rational(1, 100),
+}
 
 
 def _number_kind(text: str, value) -> str:
@@ -90,7 +97,10 @@ def _solve_for(m):
 
 def _round(m):
     number, unit = sympy.Rational(m["number"]), _PLACES[m["place"]]
-    return Solved(sympy.floor(number / unit + sympy.Rational(1, 2)) * unit, "decimal" if "." in m["number"] else "integer")
+    return Solved(
+        sympy.floor(number / unit + sympy.Rational(1, 2)) * unit,
+        "decimal" if "." in m["number"] else "integer",
+    )
 
 
 def _percent_of(m):
@@ -160,17 +170,45 @@ def _factor(m):
 QUESTION_FORMS = [
     (re.compile(r"^Compute (?P<expr>.+)\.$"), _compute),
     (re.compile(r"^Solve for (?P<var>[a-z]): (?P<lhs>[^=]+) = (?P<rhs>[^=]+)\.$"), _solve_for),
-    (re.compile(rf"^Round (?P<number>{_NUMBER}) to the nearest (?P<place>ten thousand|ten|hundred|thousand|whole number|tenth|hundredth)\.$"), _round),
+    (
+        re.compile(
+            rf"^Round (?P<number>{_NUMBER}) to the nearest (?P<place>ten thousand|ten|hundred|thousand|whole number|tenth|hundredth)\.$"
+        ),
+        _round,
+    ),
     (re.compile(rf"^What is (?P<percent>{_NUMBER})% of (?P<whole>{_NUMBER})\?$"), _percent_of),
     (re.compile(rf"^(?P<part>{_NUMBER}) is (?P<percent>{_NUMBER})% of what number\?$"), _whole_from_part),
-    (re.compile(rf"^A price of \$(?P<price>{_NUMBER}) is (?P<direction>increased|decreased) by (?P<percent>{_NUMBER})%\. "
-                r"What is the new price in dollars\?$"), _percent_change),
-    (re.compile(rf"^(?P<count>\d+) (?P<items>[a-z]+s) cost \$(?P<total>{_NUMBER})\. What is the cost of one (?P<item>[a-z]+) in dollars\?$"), _unit_cost),
-    (re.compile(r"^Find the (?P<which>greatest common factor|least common multiple) of (?P<a>\d+) and (?P<b>\d+)\.$"), _gcf_lcm),
-    (re.compile(r"^Divide (?P<dividend>\d+) by (?P<divisor>[1-9]\d*)\. Write the answer as quotient R remainder\.$"), _remainder),
+    (
+        re.compile(
+            rf"^A price of \$(?P<price>{_NUMBER}) is (?P<direction>increased|decreased) by (?P<percent>{_NUMBER})%\. "
+            r"What is the new price in dollars\?$"
+        ),
+        _percent_change,
+    ),
+    (
+        re.compile(
+            rf"^(?P<count>\d+) (?P<items>[a-z]+s) cost \$(?P<total>{_NUMBER})\. What is the cost of one (?P<item>[a-z]+) in dollars\?$"
+        ),
+        _unit_cost,
+    ),
+    (
+        re.compile(
+            r"^Find the (?P<which>greatest common factor|least common multiple) of (?P<a>\d+) and (?P<b>\d+)\.$"
+        ),
+        _gcf_lcm,
+    ),
+    (
+        re.compile(
+            r"^Divide (?P<dividend>\d+) by (?P<divisor>[1-9]\d*)\. Write the answer as quotient R remainder\.$"
+        ),
+        _remainder,
+    ),
     (re.compile(r"^Write (?P<num>\d+)/(?P<den>[1-9]\d*) as a decimal\.$"), _as_decimal),
     (re.compile(r"^Which is the greatest: (?P<listing>[\d/, ]+ or [\d/]+)\?$"), _greatest),
-    (re.compile(r"^Evaluate (?P<expr>.+) when (?P<assign>[a-z] = -?\d+(?: and [a-z] = -?\d+)*)\.$"), _evaluate),
+    (
+        re.compile(r"^Evaluate (?P<expr>.+) when (?P<assign>[a-z] = -?\d+(?: and [a-z] = -?\d+)*)\.$"),
+        _evaluate,
+    ),
     (re.compile(r"^Expand and simplify (?P<expr>.+)\.$"), _expand),
     (re.compile(r"^Factor (?P<expr>.+) completely\.$"), _factor),
 ]
@@ -185,7 +223,13 @@ def solve_stem(stem: str) -> Solved:
         if match:
             try:
                 return solver(match)
-            except (ValueError, TypeError, ZeroDivisionError, NotImplementedError, sympy.PolynomialError) as error:
+            except (
+                ValueError,
+                TypeError,
+                ZeroDivisionError,
+                NotImplementedError,
+                sympy.PolynomialError,
+            ) as error:
                 raise BoyaError(f"cannot solve {stem!r}: {error}") from None
     solved = solve_word_problem(stem)
     if solved is None:
@@ -242,8 +286,11 @@ def _check_options(exercise: dict, solved: Solved) -> Verdict:
         return Verdict(False, "multiple choice needs 4 distinct options")
     values = [read_answer(option, solved.kind) for option in options]
     forms, key = [comparable(value, solved.kind) for value in values], comparable(solved.value, solved.kind)
-    correct = [option for option, value, form in zip(options, values, forms, strict=True)
-               if form == key and same_answer(value, solved.value, solved.kind)]
+    correct = [
+        option
+        for option, value, form in zip(options, values, forms, strict=True)
+        if form == key and same_answer(value, solved.value, solved.kind)
+    ]
     if correct != [exercise["answer"]]:
         return Verdict(False, f"exactly one option must equal the key; correct options: {correct}")
     if len(set(forms)) != len(forms):

@@ -36,7 +36,9 @@ def tokenize(text: str) -> list[str]:
 
 
 def prompt_text(kp: str, facts: Facts) -> str:
-    slots = "".join(f" <{slot}> {' '.join(number)}" for slot, number in zip("abc", facts.numbers, strict=False))
+    slots = "".join(
+        f" <{slot}> {' '.join(number)}" for slot, number in zip("abc", facts.numbers, strict=False)
+    )
     return f"<kp={kp}> <op={facts.op}>{slots} <sep>"
 
 
@@ -44,7 +46,9 @@ def corpus(lines: int, seed: int) -> list[tuple[str, str]]:
     """(prompt, story) pairs from the template generators of every KP whose problems a frame can tell."""
     rng = Random(seed)
     pairs, specs = [], all_specs()
-    tellable = [kp for kp in specs if any(template_facts(specs[kp].make(Random(i), 2).stem) for i in range(6))]
+    tellable = [
+        kp for kp in specs if any(template_facts(specs[kp].make(Random(i), 2).stem) for i in range(6))
+    ]
     while len(pairs) < lines:
         kp = rng.choice(tellable)
         problem = specs[kp].make(rng, rng.randint(1, 5))
@@ -105,8 +109,10 @@ def examples(pairs, tokenizer: WordingTokenizer) -> list[dict]:
 def collate(batch, pad_id: int = 0) -> dict:
     from torch.nn.utils.rnn import pad_sequence
 
-    return {"input_ids": pad_sequence([b["input_ids"] for b in batch], batch_first=True, padding_value=pad_id),
-            "labels": pad_sequence([b["labels"] for b in batch], batch_first=True, padding_value=-100)}
+    return {
+        "input_ids": pad_sequence([b["input_ids"] for b in batch], batch_first=True, padding_value=pad_id),
+        "labels": pad_sequence([b["labels"] for b in batch], batch_first=True, padding_value=-100),
+    }
 
 
 def loss_fn(model, batch):
@@ -115,14 +121,26 @@ def loss_fn(model, batch):
 
     logits = model(input_ids=batch["input_ids"]).logits[:, :-1]
     labels = batch["labels"][:, 1:]
-    loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index=-100, reduction="sum")
+    loss = F.cross_entropy(
+        logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index=-100, reduction="sum"
+    )
     return loss, (labels != -100).sum()
 
 
 def model_config(vocab_size: int) -> dict:
-    return {"vocab_size": vocab_size, "n_positions": MAX_LEN, "n_embd": 128, "n_layer": 4, "n_head": 4,
-            "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0,
-            "bos_token_id": SPECIALS.index("<eos>"), "eos_token_id": SPECIALS.index("<eos>"), "pad_token_id": SPECIALS.index("<pad>")}
+    return {
+        "vocab_size": vocab_size,
+        "n_positions": MAX_LEN,
+        "n_embd": 128,
+        "n_layer": 4,
+        "n_head": 4,
+        "resid_pdrop": 0.0,
+        "embd_pdrop": 0.0,
+        "attn_pdrop": 0.0,
+        "bos_token_id": SPECIALS.index("<eos>"),
+        "eos_token_id": SPECIALS.index("<eos>"),
+        "pad_token_id": SPECIALS.index("<pad>"),
+    }
 
 
 def build_model(config: dict):
@@ -144,12 +162,22 @@ def train(config, lines: int = 6000) -> Path:
     model = build_model(settings)
     held = len(pairs) // 20
     trainer = Trainer(model, config, loss_fn=loss_fn)
-    metrics = trainer.fit(examples(pairs[held:], tokenizer), examples(pairs[:held], tokenizer),
-                          collate_fn=partial(collate, pad_id=tokenizer.pad))
+    metrics = trainer.fit(
+        examples(pairs[held:], tokenizer),
+        examples(pairs[:held], tokenizer),
+        collate_fn=partial(collate, pad_id=tokenizer.pad),
+    )
     out = Path(config.out_dir)
-    meta = {"recipe": "exercises-gpt2", "seed": config.seed, "max_steps": config.max_steps, "corpus_lines": len(pairs),
-            "model": settings, "vocab": vocab, "eval_loss": metrics.get("eval_loss"),
-            "parameters": sum(p.numel() for p in model.parameters())}
+    meta = {
+        "recipe": "exercises-gpt2",
+        "seed": config.seed,
+        "max_steps": config.max_steps,
+        "corpus_lines": len(pairs),
+        "model": settings,
+        "vocab": vocab,
+        "eval_loss": metrics.get("eval_loss"),
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
     (out / "wording.json").write_text(json.dumps(meta, indent=1))
     return out / "model.safetensors"
 
@@ -167,9 +195,15 @@ class ModelWriter:
         import torch
         from boya.runtime import load_weights
 
-        folder = Path(folder) if folder else Path(str(resources.files("boya_exercises").joinpath("models", MODEL_DIR)))
+        folder = (
+            Path(folder)
+            if folder
+            else Path(str(resources.files("boya_exercises").joinpath("models", MODEL_DIR)))
+        )
         if not (folder / "wording.json").is_file() or not (folder / "model.safetensors").is_file():
-            raise BoyaError(f"no wording model in {folder}; train one with `boya train exercises-gpt2 --out DIR`")
+            raise BoyaError(
+                f"no wording model in {folder}; train one with `boya train exercises-gpt2 --out DIR`"
+            )
         meta = json.loads((folder / "wording.json").read_text())
         model = build_model(meta["model"])
         load_weights(folder / "model.safetensors", model)
@@ -184,9 +218,16 @@ class ModelWriter:
         prompt = torch.tensor([self.tokenizer.encode(prompt_text(kp, facts))])
         torch.manual_seed(seed)
         with torch.no_grad():
-            out = self.model.generate(prompt, do_sample=True, temperature=self.temperature, top_k=self.top_k,
-                                      max_length=MAX_LEN, pad_token_id=self.tokenizer.pad, eos_token_id=self.tokenizer.eos)
-        ids = out[0, prompt.shape[1]:].tolist()
+            out = self.model.generate(
+                prompt,
+                do_sample=True,
+                temperature=self.temperature,
+                top_k=self.top_k,
+                max_length=MAX_LEN,
+                pad_token_id=self.tokenizer.pad,
+                eos_token_id=self.tokenizer.eos,
+            )
+        ids = out[0, prompt.shape[1] :].tolist()
         if self.tokenizer.eos in ids:
             ids = ids[: ids.index(self.tokenizer.eos)]
         return self.tokenizer.decode(ids).strip()

@@ -66,7 +66,9 @@ def to_pdf(kp: str, sheet: list[dict], path: Path) -> Path:
     for number, exercise in enumerate(sheet, 1):
         pdf.multi_cell(0, 7, f"{number}. {exercise['stem']}", new_x="LMARGIN", new_y="NEXT")
         if exercise["options"]:
-            choices = "     ".join(f"{letter}) {option}" for letter, option in zip("ABCD", exercise["options"], strict=True))
+            choices = "     ".join(
+                f"{letter}) {option}" for letter, option in zip("ABCD", exercise["options"], strict=True)
+            )
             pdf.multi_cell(0, 7, f"     {choices}", new_x="LMARGIN", new_y="NEXT")
         if exercise["type"] == "true_false":
             pdf.multi_cell(0, 7, "     true / false", new_x="LMARGIN", new_y="NEXT")
@@ -76,7 +78,13 @@ def to_pdf(kp: str, sheet: list[dict], path: Path) -> Path:
     pdf.multi_cell(0, 9, "Answer key", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", size=10)
     for number, exercise in enumerate(sheet, 1):
-        pdf.multi_cell(0, 6, f"{number}. {_shown_answer(exercise)} — {exercise['solution']}", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0,
+            6,
+            f"{number}. {_shown_answer(exercise)} — {exercise['solution']}",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         pdf.ln(1)
     path = Path(path)
     pdf.output(str(path))

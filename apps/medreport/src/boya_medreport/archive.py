@@ -69,7 +69,9 @@ class OutboxMessage(Base):
     er7: Mapped[str] = mapped_column(Text)
     host: Mapped[str] = mapped_column(String(200))
     port: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending, acknowledged, rejected
+    status: Mapped[str] = mapped_column(
+        String(20), default="pending", index=True
+    )  # pending, acknowledged, rejected
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime.datetime] = mapped_column(default=_now)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -109,7 +111,12 @@ class Archive:
         patient, exam = report.get("patient") or {}, report.get("exam") or {}
         row.patient_name = (patient.get("name") or "")[:200] or None
         row.patient_mrn = (patient.get("mrn") or "")[:40] or None
-        row.exam = " ".join(str(v) for v in (exam.get("modality"), exam.get("laterality"), exam.get("body_part")) if v)[:200] or None
+        row.exam = (
+            " ".join(
+                str(v) for v in (exam.get("modality"), exam.get("laterality"), exam.get("body_part")) if v
+            )[:200]
+            or None
+        )
         row.critical = bool(report.get("critical"))
 
     def create(self, report: dict, dictation: str | None = None, author: str | None = None) -> int:
@@ -119,28 +126,56 @@ class Archive:
             self._summary(row, report)
             session.add(row)
             session.flush()
-            session.add(ReportVersion(report_id=row.id, version=1, report_json=json.dumps(report), dictation=dictation, author=author))
-            session.add(AuditEvent(report_id=row.id, version=1, action="created", actor=author,
-                                   detail="critical result" if report.get("critical") else None))
+            session.add(
+                ReportVersion(
+                    report_id=row.id,
+                    version=1,
+                    report_json=json.dumps(report),
+                    dictation=dictation,
+                    author=author,
+                )
+            )
+            session.add(
+                AuditEvent(
+                    report_id=row.id,
+                    version=1,
+                    action="created",
+                    actor=author,
+                    detail="critical result" if report.get("critical") else None,
+                )
+            )
             return row.id
 
-    def edit(self, report_id: int, report: dict, author: str | None = None, dictation: str | None = None) -> int:
+    def edit(
+        self, report_id: int, report: dict, author: str | None = None, dictation: str | None = None
+    ) -> int:
         """Store a corrected report as a new version (a signed report goes back to draft); returns the version."""
         with Session(self.engine) as session, session.begin():
             row = self._report(session, report_id)
             row.current_version += 1
             row.status = "draft"
             self._summary(row, report)
-            session.add(ReportVersion(report_id=report_id, version=row.current_version, report_json=json.dumps(report),
-                                      dictation=dictation, author=author))
-            session.add(AuditEvent(report_id=report_id, version=row.current_version, action="edited", actor=author))
+            session.add(
+                ReportVersion(
+                    report_id=report_id,
+                    version=row.current_version,
+                    report_json=json.dumps(report),
+                    dictation=dictation,
+                    author=author,
+                )
+            )
+            session.add(
+                AuditEvent(report_id=report_id, version=row.current_version, action="edited", actor=author)
+            )
             return row.current_version
 
     def sign(self, report_id: int, author: str | None = None) -> int:
         with Session(self.engine) as session, session.begin():
             row = self._report(session, report_id)
             row.status = "signed"
-            session.add(AuditEvent(report_id=report_id, version=row.current_version, action="signed", actor=author))
+            session.add(
+                AuditEvent(report_id=report_id, version=row.current_version, action="signed", actor=author)
+            )
             return row.current_version
 
     def get(self, report_id: int, version: int | None = None) -> dict:
@@ -148,31 +183,77 @@ class Archive:
         with Session(self.engine) as session:
             row = self._report(session, report_id)
             version = version or row.current_version
-            stored = session.scalars(select(ReportVersion).where(ReportVersion.report_id == report_id, ReportVersion.version == version)).first()
+            stored = session.scalars(
+                select(ReportVersion).where(
+                    ReportVersion.report_id == report_id, ReportVersion.version == version
+                )
+            ).first()
             if stored is None:
                 raise BoyaError(f"report {report_id} has no version {version}")
-            return {"id": report_id, "version": version, "status": row.status, "report": json.loads(stored.report_json),
-                    "dictation": stored.dictation}
+            return {
+                "id": report_id,
+                "version": version,
+                "status": row.status,
+                "report": json.loads(stored.report_json),
+                "dictation": stored.dictation,
+            }
 
     def versions(self, report_id: int) -> list[int]:
         with Session(self.engine) as session:
-            return list(session.scalars(select(ReportVersion.version).where(ReportVersion.report_id == report_id).order_by(ReportVersion.version)))
+            return list(
+                session.scalars(
+                    select(ReportVersion.version)
+                    .where(ReportVersion.report_id == report_id)
+                    .order_by(ReportVersion.version)
+                )
+            )
 
     def audit(self, report_id: int) -> list[dict]:
         with Session(self.engine) as session:
-            rows = session.scalars(select(AuditEvent).where(AuditEvent.report_id == report_id).order_by(AuditEvent.id))
-            return [{"action": r.action, "version": r.version, "actor": r.actor, "detail": r.detail, "at": r.at.isoformat(timespec="seconds")} for r in rows]
+            rows = session.scalars(
+                select(AuditEvent).where(AuditEvent.report_id == report_id).order_by(AuditEvent.id)
+            )
+            return [
+                {
+                    "action": r.action,
+                    "version": r.version,
+                    "actor": r.actor,
+                    "detail": r.detail,
+                    "at": r.at.isoformat(timespec="seconds"),
+                }
+                for r in rows
+            ]
 
     def history(self, limit: int = 50) -> list[dict]:
         """The newest reports first, one summary row each."""
         with Session(self.engine) as session:
             rows = session.scalars(select(Report).order_by(Report.id.desc()).limit(limit))
-            return [{"id": r.id, "created": r.created_at.isoformat(timespec="seconds"), "status": r.status, "version": r.current_version,
-                     "patient": r.patient_name, "mrn": r.patient_mrn, "exam": r.exam, "critical": r.critical} for r in rows]
+            return [
+                {
+                    "id": r.id,
+                    "created": r.created_at.isoformat(timespec="seconds"),
+                    "status": r.status,
+                    "version": r.current_version,
+                    "patient": r.patient_name,
+                    "mrn": r.patient_mrn,
+                    "exam": r.exam,
+                    "critical": r.critical,
+                }
+                for r in rows
+            ]
 
-    def log(self, report_id: int, action: str, detail: str | None = None, version: int | None = None, actor: str | None = None) -> None:
+    def log(
+        self,
+        report_id: int,
+        action: str,
+        detail: str | None = None,
+        version: int | None = None,
+        actor: str | None = None,
+    ) -> None:
         with Session(self.engine) as session, session.begin():
-            session.add(AuditEvent(report_id=report_id, version=version, action=action, detail=detail, actor=actor))
+            session.add(
+                AuditEvent(report_id=report_id, version=version, action=action, detail=detail, actor=actor)
+            )
 
     # ------------------------------------------------------------------ outbox
 
@@ -183,9 +264,15 @@ class Archive:
             existing = session.scalars(select(OutboxMessage).where(OutboxMessage.control_id == cid)).first()
             if existing is not None:
                 return _outbox_row(existing)
-            row = OutboxMessage(report_id=report_id, version=version, control_id=cid, er7=er7, host=host, port=port)
+            row = OutboxMessage(
+                report_id=report_id, version=version, control_id=cid, er7=er7, host=host, port=port
+            )
             session.add(row)
-            session.add(AuditEvent(report_id=report_id, version=version, action="queued", detail=f"{cid} to {host}:{port}"))
+            session.add(
+                AuditEvent(
+                    report_id=report_id, version=version, action="queued", detail=f"{cid} to {host}:{port}"
+                )
+            )
             session.flush()
             return _outbox_row(row)
 
@@ -198,13 +285,22 @@ class Archive:
 
     def outbox_message(self, control_id_: str) -> dict:
         with Session(self.engine) as session:
-            row = session.scalars(select(OutboxMessage).where(OutboxMessage.control_id == control_id_)).first()
+            row = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.control_id == control_id_)
+            ).first()
             if row is None:
                 raise BoyaError(f"no outbox message {control_id_}")
             return _outbox_row(row)
 
-    def record_attempt(self, control_id_: str, *, ack_code: str | None, ack_text: str | None, error: str | None,
-                       retry_at: datetime.datetime | None) -> dict:
+    def record_attempt(
+        self,
+        control_id_: str,
+        *,
+        ack_code: str | None,
+        ack_text: str | None,
+        error: str | None,
+        retry_at: datetime.datetime | None,
+    ) -> dict:
         """Store the outcome of one send: AA acknowledges; AE/AR reject (kept, not retried); an error stays pending."""
         with Session(self.engine) as session, session.begin():
             row = session.scalars(select(OutboxMessage).where(OutboxMessage.control_id == control_id_)).one()
@@ -222,14 +318,33 @@ class Archive:
                 row.next_attempt_at = retry_at or _now()
                 action, detail = "send_failed", f"{control_id_} attempt {row.attempts}: {error}"
             if ack_code:
-                session.add(AuditEvent(report_id=row.report_id, version=row.version, action="sent", detail=f"{control_id_} to {row.host}:{row.port}"))
+                session.add(
+                    AuditEvent(
+                        report_id=row.report_id,
+                        version=row.version,
+                        action="sent",
+                        detail=f"{control_id_} to {row.host}:{row.port}",
+                    )
+                )
                 if report.status not in ("acknowledged",):
                     report.status = "sent" if ack_code != "AA" else report.status
-            session.add(AuditEvent(report_id=row.report_id, version=row.version, action=action, detail=detail))
+            session.add(
+                AuditEvent(report_id=row.report_id, version=row.version, action=action, detail=detail)
+            )
             return _outbox_row(row)
 
 
 def _outbox_row(row: OutboxMessage) -> dict:
-    return {"control_id": row.control_id, "report_id": row.report_id, "version": row.version, "host": row.host, "port": row.port,
-            "status": row.status, "attempts": row.attempts, "ack_code": row.ack_code, "ack_text": row.ack_text,
-            "last_error": row.last_error, "er7": row.er7}
+    return {
+        "control_id": row.control_id,
+        "report_id": row.report_id,
+        "version": row.version,
+        "host": row.host,
+        "port": row.port,
+        "status": row.status,
+        "attempts": row.attempts,
+        "ack_code": row.ack_code,
+        "ack_text": row.ack_text,
+        "last_error": row.last_error,
+        "er7": row.er7,
+    }

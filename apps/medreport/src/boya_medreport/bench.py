@@ -115,7 +115,11 @@ def run(
         if asr == "whisper":
             beams = {} if beam_size is None else {"beam_size": beam_size}
             transcriber = load.time(
-                "whisper", WhisperTranscriber, adapter=None if adapter else False, speculative=speculative, **beams
+                "whisper",
+                WhisperTranscriber,
+                adapter=None if adapter else False,
+                speculative=speculative,
+                **beams,
             )
         else:
             from .asr import backends

@@ -15,8 +15,15 @@ from .archive import Archive
 from .mllp import MLLPClient
 
 
-def deliver(archive: Archive, control_id: str, *, timeout: float = 10.0, attempts: int = 3, backoff: float = 0.5,
-            sleep=time.sleep) -> dict:
+def deliver(
+    archive: Archive,
+    control_id: str,
+    *,
+    timeout: float = 10.0,
+    attempts: int = 3,
+    backoff: float = 0.5,
+    sleep=time.sleep,
+) -> dict:
     """Send one outbox message, retrying connection failures ``attempts`` times; returns its outbox row."""
     row = archive.outbox_message(control_id)
     for attempt in range(1, attempts + 1):
@@ -27,12 +34,20 @@ def deliver(archive: Archive, control_id: str, *, timeout: float = 10.0, attempt
             with MLLPClient(row["host"], row["port"], timeout=timeout) as client:
                 ack = client.send(row["er7"])
         except ConnectionError as error:
-            row = archive.record_attempt(control_id, ack_code=None, ack_text=None, error=str(error),
-                                         retry_at=datetime.datetime.now(datetime.UTC).replace(tzinfo=None) + datetime.timedelta(seconds=wait))
+            row = archive.record_attempt(
+                control_id,
+                ack_code=None,
+                ack_text=None,
+                error=str(error),
+                retry_at=datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+                + datetime.timedelta(seconds=wait),
+            )
             if attempt < attempts:
                 sleep(wait)
             continue
-        return archive.record_attempt(control_id, ack_code=ack["code"], ack_text=ack["text"], error=None, retry_at=None)
+        return archive.record_attempt(
+            control_id, ack_code=ack["code"], ack_text=ack["text"], error=None, retry_at=None
+        )
     return row
 
 

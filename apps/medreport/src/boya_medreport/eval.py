@@ -13,8 +13,17 @@ from pathlib import Path
 
 from boya.errors import BoyaError
 
-SCALARS = [("patient", "name"), ("patient", "mrn"), ("patient", "birth_date"), ("patient", "sex"),
-           ("exam", "modality"), ("exam", "body_part"), ("exam", "laterality"), ("exam", "contrast"), (None, "critical")]
+SCALARS = [
+    ("patient", "name"),
+    ("patient", "mrn"),
+    ("patient", "birth_date"),
+    ("patient", "sex"),
+    ("exam", "modality"),
+    ("exam", "body_part"),
+    ("exam", "laterality"),
+    ("exam", "contrast"),
+    (None, "critical"),
+]
 
 
 def _norm(value):
@@ -84,10 +93,14 @@ def score(golds: list[dict], preds: list[dict]) -> dict:
         for k, ok in c["fields"].items():
             fields[k] = fields.get(k, 0) + ok
     n = max(len(golds), 1)
-    return {"reports": len(golds), "micro_f1": round(_f1(total["tp"], total["pred"], total["gold"]), 4),
-            "precision": round(total["tp"] / max(total["pred"], 1), 4), "recall": round(total["tp"] / max(total["gold"], 1), 4),
-            "findings_f1": round(_f1(total["f_tp"], total["f_pred"], total["f_gold"]), 4),
-            "field_accuracy": {k: round(v / n, 4) for k, v in fields.items()}}
+    return {
+        "reports": len(golds),
+        "micro_f1": round(_f1(total["tp"], total["pred"], total["gold"]), 4),
+        "precision": round(total["tp"] / max(total["pred"], 1), 4),
+        "recall": round(total["tp"] / max(total["gold"], 1), 4),
+        "findings_f1": round(_f1(total["f_tp"], total["f_pred"], total["f_gold"]), 4),
+        "field_accuracy": {k: round(v / n, 4) for k, v in fields.items()},
+    }
 
 
 def score_present(gold_sets: list[set], preds: list[dict]) -> dict:
@@ -96,8 +109,13 @@ def score_present(gold_sets: list[set], preds: list[dict]) -> dict:
     tp = sum(len(g & p) for g, p in zip(gold_sets, pred_sets, strict=True))
     n_pred, n_gold = sum(map(len, pred_sets)), sum(map(len, gold_sets))
     normal = [i for i, g in enumerate(gold_sets) if not g]
-    return {"reports": len(gold_sets), "present_f1": round(_f1(tp, n_pred, n_gold), 4), "precision": round(tp / max(n_pred, 1), 4),
-            "recall": round(tp / max(n_gold, 1), 4), "clean_normals": round(sum(1 for i in normal if not pred_sets[i]) / max(len(normal), 1), 4)}
+    return {
+        "reports": len(gold_sets),
+        "present_f1": round(_f1(tp, n_pred, n_gold), 4),
+        "precision": round(tp / max(n_pred, 1), 4),
+        "recall": round(tp / max(n_gold, 1), 4),
+        "clean_normals": round(sum(1 for i in normal if not pred_sets[i]) / max(len(normal), 1), 4),
+    }
 
 
 def load(path) -> list[dict]:

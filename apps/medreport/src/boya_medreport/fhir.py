@@ -14,7 +14,18 @@ from boya.errors import BoyaError
 LOCAL = "urn:boya:medreport:vocabulary"
 YESNO = "http://terminology.hl7.org/CodeSystem/v2-0136"
 INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
-STATUSES = {"registered", "partial", "preliminary", "final", "amended", "corrected", "appended", "cancelled", "entered-in-error", "unknown"}
+STATUSES = {
+    "registered",
+    "partial",
+    "preliminary",
+    "final",
+    "amended",
+    "corrected",
+    "appended",
+    "cancelled",
+    "entered-in-error",
+    "unknown",
+}
 GENDERS = {"female", "male", "other", "unknown"}
 
 
@@ -24,10 +35,19 @@ def build_bundle(report: dict, *, status: str = "final", identifier: str | None 
 
     patient, exam = report.get("patient") or {}, report.get("exam") or {}
     ids = {"patient": str(uuid.uuid4()), "report": str(uuid.uuid4())}
-    patient_resource = {"resourceType": "Patient", "id": ids["patient"],
-                        "identifier": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]},
-                                        "value": patient.get("mrn") or "unknown"}],
-                        "gender": patient.get("sex") or "unknown"}
+    patient_resource = {
+        "resourceType": "Patient",
+        "id": ids["patient"],
+        "identifier": [
+            {
+                "type": {
+                    "coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]
+                },
+                "value": patient.get("mrn") or "unknown",
+            }
+        ],
+        "gender": patient.get("sex") or "unknown",
+    }
     if patient.get("name"):
         words = patient["name"].split()
         patient_resource["name"] = [{"text": patient["name"], "family": words[-1], "given": words[:-1]}]
@@ -38,42 +58,96 @@ def build_bundle(report: dict, *, status: str = "final", identifier: str | None 
     for finding in report.get("findings") or []:
         obs_id = str(uuid.uuid4())
         observation = {
-            "resourceType": "Observation", "id": obs_id, "status": status,
-            "code": {"coding": [{"system": LOCAL, "code": finding["observation"]}], "text": finding["observation"]},
+            "resourceType": "Observation",
+            "id": obs_id,
+            "status": status,
+            "code": {
+                "coding": [{"system": LOCAL, "code": finding["observation"]}],
+                "text": finding["observation"],
+            },
             "subject": {"reference": f"urn:uuid:{ids['patient']}"},
-            "valueCodeableConcept": {"coding": [{"system": YESNO, "code": "Y" if finding["present"] else "N",
-                                                 "display": "present" if finding["present"] else "absent"}]},
+            "valueCodeableConcept": {
+                "coding": [
+                    {
+                        "system": YESNO,
+                        "code": "Y" if finding["present"] else "N",
+                        "display": "present" if finding["present"] else "absent",
+                    }
+                ]
+            },
         }
         if finding["present"]:
             critical = report.get("critical") and _is_critical(finding["observation"])
-            observation["interpretation"] = [{"coding": [{"system": INTERPRETATION, "code": "AA" if critical else "A"}]}]
+            observation["interpretation"] = [
+                {"coding": [{"system": INTERPRETATION, "code": "AA" if critical else "A"}]}
+            ]
         if finding.get("location"):
-            observation["bodySite"] = {"coding": [{"system": LOCAL, "code": finding["location"]}], "text": finding["location"]}
+            observation["bodySite"] = {
+                "coding": [{"system": LOCAL, "code": finding["location"]}],
+                "text": finding["location"],
+            }
         if finding.get("size_mm") is not None:
-            observation["component"] = [{"code": {"coding": [{"system": LOCAL, "code": "largest-dimension"}]},
-                                         "valueQuantity": {"value": float(finding["size_mm"]), "unit": "mm",
-                                                           "system": "http://unitsofmeasure.org", "code": "mm"}}]
+            observation["component"] = [
+                {
+                    "code": {"coding": [{"system": LOCAL, "code": "largest-dimension"}]},
+                    "valueQuantity": {
+                        "value": float(finding["size_mm"]),
+                        "unit": "mm",
+                        "system": "http://unitsofmeasure.org",
+                        "code": "mm",
+                    },
+                }
+            ]
         if finding.get("certainty") == "possible":
             observation["note"] = [{"text": "possible (hedged in the dictation)"}]
         entries.append(observation)
         observation_refs.append({"reference": f"urn:uuid:{obs_id}"})
-    exam_text = " ".join(str(v) for v in (exam.get("modality"), exam.get("laterality"), exam.get("body_part")) if v) or "imaging study"
-    diagnostic = {"resourceType": "DiagnosticReport", "id": ids["report"], "status": status,
-                  "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "RAD"}]}],
-                  "code": {"coding": [{"system": LOCAL, "code": exam_text}], "text": exam_text},
-                  "subject": {"reference": f"urn:uuid:{ids['patient']}"}, "result": observation_refs}
+    exam_text = (
+        " ".join(str(v) for v in (exam.get("modality"), exam.get("laterality"), exam.get("body_part")) if v)
+        or "imaging study"
+    )
+    diagnostic = {
+        "resourceType": "DiagnosticReport",
+        "id": ids["report"],
+        "status": status,
+        "category": [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "RAD"}]}
+        ],
+        "code": {"coding": [{"system": LOCAL, "code": exam_text}], "text": exam_text},
+        "subject": {"reference": f"urn:uuid:{ids['patient']}"},
+        "result": observation_refs,
+    }
     if identifier:
         diagnostic["identifier"] = [{"system": "urn:boya:medreport:control-id", "value": identifier}]
-    conclusion = "; ".join(v for v in (report.get("impression"), report.get("recommendation") and f"Recommendation: {report['recommendation']}") if v)
+    conclusion = "; ".join(
+        v
+        for v in (
+            report.get("impression"),
+            report.get("recommendation") and f"Recommendation: {report['recommendation']}",
+        )
+        if v
+    )
     if conclusion:
         diagnostic["conclusion"] = conclusion
     entries.append(diagnostic)
-    bundle = {"resourceType": "Bundle", "type": "transaction",
-              "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r, "request": {"method": "POST", "url": r["resourceType"]}} for r in entries]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": f"urn:uuid:{r['id']}",
+                "resource": r,
+                "request": {"method": "POST", "url": r["resourceType"]},
+            }
+            for r in entries
+        ],
+    }
     try:
         model = Bundle.model_validate(bundle)
     except Exception as error:  # noqa: BLE001 - pydantic's ValidationError, reworded for the user
-        raise BoyaError(f"cannot build a valid FHIR bundle from this report: {str(error).splitlines()[0]}") from None
+        raise BoyaError(
+            f"cannot build a valid FHIR bundle from this report: {str(error).splitlines()[0]}"
+        ) from None
     problems = check_bindings(bundle)
     if problems:
         raise BoyaError("FHIR bundle violates value sets: " + "; ".join(problems))
@@ -91,8 +165,13 @@ def check_bindings(bundle: dict) -> list[str]:
     problems = []
     for entry in bundle.get("entry", []):
         resource = entry["resource"]
-        if resource["resourceType"] in ("Observation", "DiagnosticReport") and resource.get("status") not in STATUSES:
-            problems.append(f"{resource['resourceType']}.status {resource.get('status')!r} not in its value set")
+        if (
+            resource["resourceType"] in ("Observation", "DiagnosticReport")
+            and resource.get("status") not in STATUSES
+        ):
+            problems.append(
+                f"{resource['resourceType']}.status {resource.get('status')!r} not in its value set"
+            )
         if resource["resourceType"] == "Patient" and resource.get("gender") not in GENDERS:
             problems.append(f"Patient.gender {resource.get('gender')!r} not in its value set")
     return problems

@@ -13,16 +13,89 @@ import re
 
 from . import vocabulary as vocab
 
-_DIGIT_WORDS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-                "seven": "7", "eight": "8", "nine": "9"}
-_UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-          "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-          "nineteen": 19}
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
-             "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17,
-             "eighteenth": 18, "nineteenth": 19, "twentieth": 20, "thirtieth": 30}
-MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+_DIGIT_WORDS = {
+    "zero": "0",
+    "oh": "0",
+    "o": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+}
+_UNITS = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
+_TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+_ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
+    "twentieth": 20,
+    "thirtieth": 30,
+}
+MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 
 _NAME_WORD = r"(?:[A-Z][A-Za-z'\-]*\.?|van|de|der|von|da|del|di|la|le|al|bin|ibn)"
 _NAME = rf"([A-Z][A-Za-z'\-]*\.?(?:\s+{_NAME_WORD}){{1,3}})"
@@ -35,15 +108,37 @@ _NAME_CUES = [
     re.compile(rf"\b(?:This is|We have)\s+([A-Za-z][a-z'\-]*(?:\s+{_NAME_WORD}){{1,3}})\s*,"),
     re.compile(rf"^{_NAME}\s*,"),
 ]
-_NOT_NAMES = {"ct", "mri", "mr", "x-ray", "the", "a", "an", "exam", "this", "male", "female", "patient", "name", "dob", "mrn"}
-_MRN = re.compile(r"\b(?:medical record(?: number| no\.?)?|mrn|mr number|record number|record no\.?|chart number|patient id|id number)\s*(?:is|:|#|number)?\s*((?:\d[\d\s\-]*\d)|\d)", re.I)
+_NOT_NAMES = {
+    "ct",
+    "mri",
+    "mr",
+    "x-ray",
+    "the",
+    "a",
+    "an",
+    "exam",
+    "this",
+    "male",
+    "female",
+    "patient",
+    "name",
+    "dob",
+    "mrn",
+}
+_MRN = re.compile(
+    r"\b(?:medical record(?: number| no\.?)?|mrn|mr number|record number|record no\.?|chart number|patient id|id number)\s*(?:is|:|#|number)?\s*((?:\d[\d\s\-]*\d)|\d)",
+    re.I,
+)
 _DOB = re.compile(r"\b(?:date of birth|d\.?o\.?b\.?|born(?: on)?|birth ?date)\s*(?:is|:|of)?\s*", re.I)
 # "women"/"men": how Whisper often hears a dictated "woman"/"man" ("a 45-year-old women")
-_SEX = re.compile(r"\b(female|male|woman|women|man|men|girl|boy|lady|gentleman)\b|\bsex\s*:?\s*([FMfm])\b", re.I)
+_SEX = re.compile(
+    r"\b(female|male|woman|women|man|men|girl|boy|lady|gentleman)\b|\bsex\s*:?\s*([FMfm])\b", re.I
+)
 
 
 def spoken_digits_to_digits(text: str) -> str:
     """Runs of spoken digits ("six four four", "oh") become digit strings; other words are left alone."""
+
     def join(match):
         return "".join(_DIGIT_WORDS[w.lower()] for w in re.findall(r"[A-Za-z]+", match.group(0)))
 
@@ -88,10 +183,10 @@ def _year_words(words: list[str]) -> tuple[int | None, int]:
         return 2000 + (rest or 0), 2 + used + (lw[2:3] == ["and"])
     century, used = _number_words(lw)
     if century in (19, 20) and used:
-        if lw[used:used + 1] in (["oh"], ["o"]):
-            rest, used2 = _number_words(lw[used + 1:])
+        if lw[used : used + 1] in (["oh"], ["o"]):
+            rest, used2 = _number_words(lw[used + 1 :])
             return (century * 100 + rest, used + 1 + used2) if rest is not None and rest < 10 else (None, 0)
-        if lw[used:used + 1] == ["hundred"]:
+        if lw[used : used + 1] == ["hundred"]:
             return century * 100, used + 1
         rest, used2 = _number_words(lw[used:])
         if rest is not None and 10 <= rest < 100:
@@ -115,13 +210,13 @@ def parse_date(text: str) -> datetime.date | None:
         words = re.findall(r"[A-Za-z]+|\d+(?:st|nd|rd|th)?", text)[:9]
         if words and words[0].lower() == "the":
             day, used = _number_words(words[1:])
-            rest = words[1 + used:]
+            rest = words[1 + used :]
             if day and rest and rest[0].lower() == "of" and len(rest) > 1 and _month(rest[1]):
                 year, _ = _year_words(rest[2:])
                 parts = (year, _month(rest[1]), day) if year else None
         elif words and _month(words[0]):
             day, used = _number_words(words[1:])
-            year, _ = _year_words(words[1 + used:])
+            year, _ = _year_words(words[1 + used :])
             parts = (year, _month(words[0]), day) if day and year else None
         elif words:
             day, used = _number_words(words)
@@ -156,7 +251,7 @@ def patient_fields(text: str) -> dict:
     birth_date = None
     for m in _DOB.finditer(text):
         # a word the recogniser put between the cue and the date ("born under December 19, 1965") is skipped
-        after = text[m.end():]
+        after = text[m.end() :]
         date = parse_date(after) or parse_date(re.sub(r"^\w{1,6}\s+", "", after))
         if date:
             birth_date = date.isoformat()
@@ -172,25 +267,41 @@ def _name(text: str) -> str | None:
     for cue in _NAME_CUES:
         for m in cue.finditer(text):
             words = m.group(1).split()
-            while words and words[-1].lower().rstrip(".,") in _NOT_NAMES | {"mrn", "dob", "medical", "born", "date"}:
+            while words and words[-1].lower().rstrip(".,") in _NOT_NAMES | {
+                "mrn",
+                "dob",
+                "medical",
+                "born",
+                "date",
+            }:
                 words.pop()
             if words and len(words[-1]) > 3:
                 words[-1] = words[-1].rstrip(".")
             if len(words) >= 2 and words[0].lower() not in _NOT_NAMES:
                 words[0] = words[0][0].upper() + words[0][1:]
                 # a dictated "Saint Clair" (which Whisper may write "St Clair") is the surname records write "St. Clair"
-                return " ".join("St." if w in ("Saint", "St") and i + 1 < len(words) else w for i, w in enumerate(words))
+                return " ".join(
+                    "St." if w in ("Saint", "St") and i + 1 < len(words) else w for i, w in enumerate(words)
+                )
     return None
 
 
-_EXTRA_MODALITY = {"CT": ["ct scan", "cat scan", "cta", "computed tomographic", "computed tomography"],
-                   "MR": ["mri scan", "magnetic resonance imaging", "mri"], "XR": ["x ray", "xray", "radiography", "film", "films", "cxr"],
-                   "US": ["ultrasonography", "doppler", "sonographic"]}
-_EXTRA_BODY = {"head": ["cranial", "skull"], "chest": ["chest x ray", "lungs", "pulmonary", "cxr"], "lumbar spine": ["lumbar", "l spine"],
-               "cervical spine": ["cervical", "c spine"], "lower extremity veins": ["venous", "leg veins", "lower extremity", "lower extremities"],
-               # "pelvis" alone: the vocabulary's one exam of the pelvis (also what is left of "abdomen and pelvis"
-               # when the recogniser garbles "abdomen": "CT of the dominant pelvis")
-               "abdomen and pelvis": ["abdomen/pelvis", "abd pelvis", "pelvis"]}
+_EXTRA_MODALITY = {
+    "CT": ["ct scan", "cat scan", "cta", "computed tomographic", "computed tomography"],
+    "MR": ["mri scan", "magnetic resonance imaging", "mri"],
+    "XR": ["x ray", "xray", "radiography", "film", "films", "cxr"],
+    "US": ["ultrasonography", "doppler", "sonographic"],
+}
+_EXTRA_BODY = {
+    "head": ["cranial", "skull"],
+    "chest": ["chest x ray", "lungs", "pulmonary", "cxr"],
+    "lumbar spine": ["lumbar", "l spine"],
+    "cervical spine": ["cervical", "c spine"],
+    "lower extremity veins": ["venous", "leg veins", "lower extremity", "lower extremities"],
+    # "pelvis" alone: the vocabulary's one exam of the pelvis (also what is left of "abdomen and pelvis"
+    # when the recogniser garbles "abdomen": "CT of the dominant pelvis")
+    "abdomen and pelvis": ["abdomen/pelvis", "abd pelvis", "pelvis"],
+}
 
 
 def _phrases(mapping_a: dict, mapping_b: dict) -> list[tuple[str, str]]:
@@ -202,22 +313,37 @@ def _phrases(mapping_a: dict, mapping_b: dict) -> list[tuple[str, str]]:
 def exam_fields(text: str) -> dict:
     """``{"modality", "body_part", "laterality", "contrast"}`` from an exam description."""
     plain = " " + vocab.squash(re.sub(r"[^\w\s/\-]", " ", text)) + " "
-    modality = next((code for phrase, code in _phrases(vocab.vocabulary()["modalities"], _EXTRA_MODALITY) if f" {phrase} " in plain), None)
-    body_part = next((part for phrase, part in _phrases(vocab.body_parts(), _EXTRA_BODY) if f" {phrase} " in plain), None)
+    modality = next(
+        (
+            code
+            for phrase, code in _phrases(vocab.vocabulary()["modalities"], _EXTRA_MODALITY)
+            if f" {phrase} " in plain
+        ),
+        None,
+    )
+    body_part = next(
+        (part for phrase, part in _phrases(vocab.body_parts(), _EXTRA_BODY) if f" {phrase} " in plain), None
+    )
     if modality is None and body_part == "lower extremity veins" and " duplex " in plain:
         modality = "US"
-    if modality is None and (m := _MRI_SCAN_HEARD.search(text)) and exam_fields(text[m.end():])["body_part"]:
-        return exam_fields(f"{text[:m.start()]} MRI scan {text[m.end():]}")
+    if modality is None and (m := _MRI_SCAN_HEARD.search(text)) and exam_fields(text[m.end() :])["body_part"]:
+        return exam_fields(f"{text[: m.start()]} MRI scan {text[m.end() :]}")
     if modality is None:
         modality = _misheard_modality(text)
     laterality = None
     if m := re.search(r"\b(left|right|bilateral|both)\b", plain):
         laterality = "bilateral" if m.group(1) == "both" else m.group(1)
     contrast = None
-    if re.search(r"\bwith and without (?:iv |intravenous )?contrast\b|\bwith (?:iv |intravenous |oral )?contrast\b|\bpost ?contrast\b|\bcontrast enhanced\b|\benhanced\b(?<!unenhanced)|\bcta\b", plain):
+    if re.search(
+        r"\bwith and without (?:iv |intravenous )?contrast\b|\bwith (?:iv |intravenous |oral )?contrast\b|\bpost ?contrast\b|\bcontrast enhanced\b|\benhanced\b(?<!unenhanced)|\bcta\b",
+        plain,
+    ):
         contrast = True
     # "on contrast", "none contrast": how the recogniser hears a dictated "noncontrast" ("MRI of the knee on contrast")
-    if re.search(r"\bwithout (?:iv |intravenous )?contrast\b|\bnon ?contrast(?:ed)?\b|\b(?:on|none) contrast\b|\bunenhanced\b|\bno contrast\b", plain) and not re.search(r"\bwith and without\b", plain):
+    if re.search(
+        r"\bwithout (?:iv |intravenous )?contrast\b|\bnon ?contrast(?:ed)?\b|\b(?:on|none) contrast\b|\bunenhanced\b|\bno contrast\b",
+        plain,
+    ) and not re.search(r"\bwith and without\b", plain):
         contrast = False
     return {"modality": modality, "body_part": body_part, "laterality": laterality, "contrast": contrast}
 

@@ -22,13 +22,66 @@ import re
 from boya.errors import BoyaError
 
 ENCODING = {"field": "|", "component": "^", "repetition": "~", "escape": "\\", "subcomponent": "&"}
-TABLE_0125 = {"AD", "CE", "CF", "CK", "CN", "CP", "CWE", "CX", "DT", "DTM", "ED", "FT", "ID", "MO", "NM", "PN", "RP", "SN", "ST", "TM", "TN", "TS", "TX", "XAD", "XCN", "XON", "XPN", "XTN"}
+TABLE_0125 = {
+    "AD",
+    "CE",
+    "CF",
+    "CK",
+    "CN",
+    "CP",
+    "CWE",
+    "CX",
+    "DT",
+    "DTM",
+    "ED",
+    "FT",
+    "ID",
+    "MO",
+    "NM",
+    "PN",
+    "RP",
+    "SN",
+    "ST",
+    "TM",
+    "TN",
+    "TS",
+    "TX",
+    "XAD",
+    "XCN",
+    "XON",
+    "XPN",
+    "XTN",
+}
 TABLE_0085 = {"C", "D", "F", "I", "N", "O", "P", "R", "S", "U", "W", "X"}
-TABLE_0078 = {"L", "H", "LL", "HH", "<", ">", "N", "A", "AA", "U", "D", "B", "W", "S", "R", "I", "MS", "VS", "NULL", ""}
+TABLE_0078 = {
+    "L",
+    "H",
+    "LL",
+    "HH",
+    "<",
+    ">",
+    "N",
+    "A",
+    "AA",
+    "U",
+    "D",
+    "B",
+    "W",
+    "S",
+    "R",
+    "I",
+    "MS",
+    "VS",
+    "NULL",
+    "",
+}
 TABLE_0001 = {"F", "M", "O", "U", "A", "N"}
 TABLE_0136 = {"Y", "N"}
-NARRATIVE = {"indication": ("18785-6", "Radiology Reason for study"), "impression": ("19005-8", "Radiology Impression"),
-             "recommendation": ("18783-1", "Radiology Study recommendation")}
+NARRATIVE = {
+    "indication": ("18785-6", "Radiology Reason for study"),
+    "impression": ("19005-8", "Radiology Impression"),
+    "recommendation": ("18783-1", "Radiology Study recommendation"),
+}
 SEX = {"female": "F", "male": "M", "unknown": "U", None: "U"}
 _ORDER = re.compile(r"^MSH(SFT)*PID(PD1)?(NTE)*(PV1(PV2)?)?((ORC)?OBR(NTE)*(OBX(NTE)*)*)+(DSC)?$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
@@ -38,11 +91,19 @@ _PARTICLES = {"van", "de", "der", "von", "da", "del", "di", "la", "le", "st.", "
 def escape(text) -> str:
     """HL7 escape sequences for the delimiters; line breaks and other control characters become spaces."""
     text = re.sub(r"[\x00-\x1f\x7f]", " ", str(text))
-    return (text.replace("\\", "\\E\\").replace("|", "\\F\\").replace("^", "\\S\\").replace("&", "\\T\\").replace("~", "\\R\\"))
+    return (
+        text.replace("\\", "\\E\\")
+        .replace("|", "\\F\\")
+        .replace("^", "\\S\\")
+        .replace("&", "\\T\\")
+        .replace("~", "\\R\\")
+    )
 
 
 def unescape(text: str) -> str:
-    return re.sub(r"\\([EFSTR])\\", lambda m: {"E": "\\", "F": "|", "S": "^", "T": "&", "R": "~"}[m.group(1)], text)
+    return re.sub(
+        r"\\([EFSTR])\\", lambda m: {"E": "\\", "F": "|", "S": "^", "T": "&", "R": "~"}[m.group(1)], text
+    )
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -60,21 +121,49 @@ def exam_code(exam: dict) -> tuple[str, str]:
     """Local OBR-4 code and text, e.g. ``CT-HEAD-WO`` / ``CT head without contrast``."""
     modality, part = exam.get("modality") or "OT", exam.get("body_part") or "unspecified"
     side, contrast = exam.get("laterality"), exam.get("contrast")
-    code = "-".join(p for p in [modality, (side or "")[:1].upper(), re.sub(r"\W+", "", part.upper())[:12],
-                                {True: "W", False: "WO", None: ""}[contrast]] if p)
-    text = " ".join(p for p in [modality, side, part, {True: "with contrast", False: "without contrast", None: ""}[contrast]] if p)
+    code = "-".join(
+        p
+        for p in [
+            modality,
+            (side or "")[:1].upper(),
+            re.sub(r"\W+", "", part.upper())[:12],
+            {True: "W", False: "WO", None: ""}[contrast],
+        ]
+        if p
+    )
+    text = " ".join(
+        p
+        for p in [
+            modality,
+            side,
+            part,
+            {True: "with contrast", False: "without contrast", None: ""}[contrast],
+        ]
+        if p
+    )
     return code, text
 
 
 def _code(name: str) -> str:
     """A local code: the name's ASCII letters and digits (``LEFT-UPPER-LOBE``). A name with none, such as
     ``左上叶``, gets ``X`` + 8 hex digits of its SHA-256, the same in every message, since CE-1 cannot be empty."""
-    return re.sub(r"[^A-Z0-9]+", "-", name.upper()).strip("-")[:20] or "X" + hashlib.sha256(name.encode()).hexdigest()[:8].upper()
+    return (
+        re.sub(r"[^A-Z0-9]+", "-", name.upper()).strip("-")[:20]
+        or "X" + hashlib.sha256(name.encode()).hexdigest()[:8].upper()
+    )
 
 
-def build_oru(report: dict, control_id: str, *, accession: str | None = None, status: str = "F",
-              when: datetime.datetime | None = None, sending_facility: str = "RADIOLOGY", receiving_application: str = "RIS",
-              receiving_facility: str = "HOSPITAL") -> str:
+def build_oru(
+    report: dict,
+    control_id: str,
+    *,
+    accession: str | None = None,
+    status: str = "F",
+    when: datetime.datetime | None = None,
+    sending_facility: str = "RADIOLOGY",
+    receiving_application: str = "RIS",
+    receiving_facility: str = "HOSPITAL",
+) -> str:
     """The report as an ER7 ORU^R01 string (segments separated by ``\\r``), built by hl7apy at STRICT level.
 
     It is not validated here: every sender and preview runs :func:`validate` on the string, which
@@ -130,17 +219,54 @@ def build_oru(report: dict, control_id: str, *, accession: str | None = None, st
         rows = []
         for i, f in enumerate(report.get("findings") or [], 1):
             flag = ("AA" if report.get("critical") and _is_critical(f) else "A") if f["present"] else "N"
-            rows.append(("CE", f"{_code(f['observation'])}^{escape(f['observation'])}^L", str(i),
-                         "Y^present^HL70136" if f["present"] else "N^absent^HL70136", None, flag))
+            rows.append(
+                (
+                    "CE",
+                    f"{_code(f['observation'])}^{escape(f['observation'])}^L",
+                    str(i),
+                    "Y^present^HL70136" if f["present"] else "N^absent^HL70136",
+                    None,
+                    flag,
+                )
+            )
             if f.get("certainty") == "possible":
-                rows.append(("CE", "CERTAINTY^Certainty^L", str(i), "POSSIBLE^possible (hedged)^L", None, None))
+                rows.append(
+                    ("CE", "CERTAINTY^Certainty^L", str(i), "POSSIBLE^possible (hedged)^L", None, None)
+                )
             if f.get("location"):
-                rows.append(("CE", "SITE^Finding site^L", str(i), f"{_code(f['location'])}^{escape(f['location'])}^L", None, None))
+                rows.append(
+                    (
+                        "CE",
+                        "SITE^Finding site^L",
+                        str(i),
+                        f"{_code(f['location'])}^{escape(f['location'])}^L",
+                        None,
+                        None,
+                    )
+                )
             if f.get("size_mm") is not None:
-                rows.append(("NM", "SIZE^Largest dimension^L", str(i), f"{float(f['size_mm']):g}", "mm^millimeter^UCUM", None))
+                rows.append(
+                    (
+                        "NM",
+                        "SIZE^Largest dimension^L",
+                        str(i),
+                        f"{float(f['size_mm']):g}",
+                        "mm^millimeter^UCUM",
+                        None,
+                    )
+                )
         for key, (loinc, name) in NARRATIVE.items():
             if report.get(key):
-                rows.append(("TX", f"{loinc}^{name}^LN", None, escape(report[key]), None, "AA" if key == "impression" and report.get("critical") else None))
+                rows.append(
+                    (
+                        "TX",
+                        f"{loinc}^{name}^LN",
+                        None,
+                        escape(report[key]),
+                        None,
+                        "AA" if key == "impression" and report.get("critical") else None,
+                    )
+                )
         for n, (value_type, identifier, sub_id, value, units, flag) in enumerate(rows, 1):
             obx = order.add_group("ORU_R01_OBSERVATION").obx
             obx.obx_1 = str(n)
@@ -156,7 +282,9 @@ def build_oru(report: dict, control_id: str, *, accession: str | None = None, st
             obx.obx_11 = status
             obx.obx_14 = stamp
     except HL7apyException as error:
-        raise BoyaError(f"cannot build a valid HL7 message from this report: {type(error).__name__}: {error}") from None
+        raise BoyaError(
+            f"cannot build a valid HL7 message from this report: {type(error).__name__}: {error}"
+        ) from None
     return m.to_er7()
 
 
@@ -183,7 +311,9 @@ def own_checks(er7: str) -> list[str]:
     segs = segments(er7)
     names = "".join(s[0] for s in segs)
     if not _ORDER.match(names):
-        problems.append(f"segment order {'-'.join(s[0] for s in segs)} does not follow ORU^R01 (MSH PID [PV1] [ORC] OBR OBX...)")
+        problems.append(
+            f"segment order {'-'.join(s[0] for s in segs)} does not follow ORU^R01 (MSH PID [PV1] [ORC] OBR OBX...)"
+        )
     required = {"MSH": [7, 9, 10, 11, 12], "PID": [3, 5], "OBR": [4, 25], "OBX": [2, 3, 11]}
     for seg in segs:
         for n in required.get(seg[0], []):
@@ -195,7 +325,13 @@ def own_checks(er7: str) -> list[str]:
             problems.append(f"PID-8 {_field(seg, 8)!r} is not in HL7 table 0001")
         if seg[0] != "OBX":
             continue
-        set_id, value_type, value, flags, status = _field(seg, 1), _field(seg, 2), _field(seg, 5), _field(seg, 8), _field(seg, 11)
+        set_id, value_type, value, flags, status = (
+            _field(seg, 1),
+            _field(seg, 2),
+            _field(seg, 5),
+            _field(seg, 8),
+            _field(seg, 11),
+        )
         obx_ids.append(set_id)
         where = f"OBX {set_id or '?'}"
         if value_type not in TABLE_0125:
@@ -216,7 +352,12 @@ def own_checks(er7: str) -> list[str]:
                 problems.append(f"{where}: OBX-5 is empty")
         if value_type == "NM" and not _field(seg, 6).strip("^"):
             problems.append(f"{where}: numeric OBX without units (OBX-6)")
-        if _field(seg, 3).endswith("^HL70136") is False and value_type == "CE" and value.endswith("^HL70136") and value.split("^")[0] not in TABLE_0136:
+        if (
+            _field(seg, 3).endswith("^HL70136") is False
+            and value_type == "CE"
+            and value.endswith("^HL70136")
+            and value.split("^")[0] not in TABLE_0136
+        ):
             problems.append(f"{where}: OBX-5 {value!r} is not in HL7 table 0136")
     if obx_ids != [str(i) for i in range(1, len(obx_ids) + 1)]:
         problems.append(f"OBX set ids {obx_ids} are not 1..n in order")
@@ -263,13 +404,22 @@ def read_oru(er7: str) -> dict:
     pid = message.segment("PID")
     family, given = unescape(_component(pid(5), 1, 1)), unescape(_component(pid(5), 1, 2))
     birth = str(pid(7))
-    report = {"control_id": str(message.segment("MSH")(10)),
-              "patient": {"mrn": unescape(_component(pid(3), 1, 1)), "name": f"{given} {family}".strip(),
-                          "birth_date": f"{birth[:4]}-{birth[4:6]}-{birth[6:8]}" if len(birth) >= 8 else None,
-                          "sex": {v: k for k, v in SEX.items() if k}.get(str(pid(8)))},
-              "exam_code": unescape(str(message.segment("OBR")(4)(1)(1))), "findings": [], "narrative": {}}
+    report = {
+        "control_id": str(message.segment("MSH")(10)),
+        "patient": {
+            "mrn": unescape(_component(pid(3), 1, 1)),
+            "name": f"{given} {family}".strip(),
+            "birth_date": f"{birth[:4]}-{birth[4:6]}-{birth[6:8]}" if len(birth) >= 8 else None,
+            "sex": {v: k for k, v in SEX.items() if k}.get(str(pid(8))),
+        },
+        "exam_code": unescape(str(message.segment("OBR")(4)(1)(1))),
+        "findings": [],
+        "narrative": {},
+    }
     by_sub = {}
-    observations = [segment for segment in message if str(segment(0)) == "OBX"]  # none in a report without findings or text
+    observations = [
+        segment for segment in message if str(segment(0)) == "OBX"
+    ]  # none in a report without findings or text
     for obx in observations:
         value_type, code, sub_id, value = str(obx(2)), str(obx(3)(1)(1)), str(obx(4)), obx(5)
         if code == "SITE":
@@ -279,8 +429,13 @@ def read_oru(er7: str) -> dict:
         elif code == "SIZE":
             by_sub[sub_id]["size_mm"] = float(str(value))
         elif value_type == "CE":
-            finding = {"observation": unescape(str(obx(3)(1)(2))), "present": str(value(1)(1)) == "Y", "location": None, "size_mm": None,
-                       "abnormal_flag": str(obx(8))}
+            finding = {
+                "observation": unescape(str(obx(3)(1)(2))),
+                "present": str(value(1)(1)) == "Y",
+                "location": None,
+                "size_mm": None,
+                "abnormal_flag": str(obx(8)),
+            }
             by_sub[sub_id] = finding
             report["findings"].append(finding)
         else:

@@ -35,8 +35,11 @@ def parse_ack(er7: str) -> dict:
     """``{"code", "control_id", "text"}`` from an ACK's MSA segment."""
     for seg in hl7.segments(er7):
         if seg[0] == "MSA":
-            return {"code": seg[1] if len(seg) > 1 else "", "control_id": seg[2] if len(seg) > 2 else "",
-                    "text": hl7.unescape(seg[3]) if len(seg) > 3 else ""}
+            return {
+                "code": seg[1] if len(seg) > 1 else "",
+                "control_id": seg[2] if len(seg) > 2 else "",
+                "text": hl7.unescape(seg[3]) if len(seg) > 3 else "",
+            }
     raise BoyaError("the receiver answered without an MSA segment (not an HL7 ACK)")
 
 
@@ -48,10 +51,15 @@ def make_ack(message: str, code: str, text: str = "") -> str:
     sender = (msh[2], msh[3]) if msh and len(msh) > 3 else ("", "")
     stamp = datetime.datetime.now().strftime("%Y%m%d%H%M%S")
     trigger = msh[8].split("^")[1] if msh and len(msh) > 8 and "^" in msh[8] else ""
-    return "\r".join([
-        f"MSH|^~\\&|BOYA-LISTENER|BOYA|{sender[0]}|{sender[1]}|{stamp}||ACK^{trigger}^ACK|ACK{control_id}"[:200] + f"|P|{version}",
-        f"MSA|{code}|{control_id}" + (f"|{hl7.escape(text)[:200]}" if text else ""),
-    ])
+    return "\r".join(
+        [
+            f"MSH|^~\\&|BOYA-LISTENER|BOYA|{sender[0]}|{sender[1]}|{stamp}||ACK^{trigger}^ACK|ACK{control_id}"[
+                :200
+            ]
+            + f"|P|{version}",
+            f"MSA|{code}|{control_id}" + (f"|{hl7.escape(text)[:200]}" if text else ""),
+        ]
+    )
 
 
 class MLLPClient:
@@ -66,7 +74,9 @@ class MLLPClient:
         try:
             self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
         except OSError as error:
-            raise ConnectionError(f"cannot connect to MLLP receiver {self.host}:{self.port}: {error.strerror or error}") from None
+            raise ConnectionError(
+                f"cannot connect to MLLP receiver {self.host}:{self.port}: {error.strerror or error}"
+            ) from None
         return self
 
     def __exit__(self, *exc):
@@ -82,7 +92,9 @@ class MLLPClient:
             while END not in self._buffer:
                 chunk = self.sock.recv(65536)
                 if not chunk:
-                    raise ConnectionError(f"{self.host}:{self.port} closed the connection before acknowledging")
+                    raise ConnectionError(
+                        f"{self.host}:{self.port} closed the connection before acknowledging"
+                    )
                 self._buffer += chunk
                 if len(self._buffer) > MAX_MESSAGE:
                     raise ConnectionError("ACK too large")
@@ -158,7 +170,7 @@ class Receiver:
                 while END in buffer:
                     raw, buffer = buffer.split(END, 1)
                     start = raw.find(START)
-                    message = raw[start + 1:] if start >= 0 else raw
+                    message = raw[start + 1 :] if start >= 0 else raw
                     ack = self.handle_message(message.decode("utf-8", "replace"))
                     writer.write(frame(ack))
                     await writer.drain()
@@ -171,7 +183,9 @@ class Receiver:
         try:
             self.server = await asyncio.start_server(self._connection, self.host, self.port)
         except OSError as error:
-            raise BoyaError(f"cannot listen on {self.host}:{self.port} ({error.strerror}); choose another --port") from None
+            raise BoyaError(
+                f"cannot listen on {self.host}:{self.port} ({error.strerror}); choose another --port"
+            ) from None
         self.port = self.server.sockets[0].getsockname()[1]
         return self
 

@@ -120,7 +120,9 @@ def _split_number_hyphens(tokens: list[str]) -> list[str]:
         parts = token.split("-")
         if glued := re.fullmatch(r"(\d+(?:\.\d+)?)(mm|cm)", token, flags=re.IGNORECASE):
             out.extend(glued.groups())
-        elif glued := re.fullmatch(r"(x)(\d+)", token, flags=re.IGNORECASE):  # "x one" as Whisper writes it: "x1"
+        elif glued := re.fullmatch(
+            r"(x)(\d+)", token, flags=re.IGNORECASE
+        ):  # "x one" as Whisper writes it: "x1"
             out.extend(glued.groups())
         elif (
             len(parts) > 1
@@ -174,7 +176,9 @@ def _apply_commands(tokens: list[str]) -> list[str]:
 def _lone_non(tokens: list[str]) -> list[str]:
     """A "non" that ends a clause is a dictated "none" as the recogniser spells it ("Fracture: Non.")."""
     return [
-        token[0] + "one" if _low(token) == "non" and (i + 1 == len(tokens) or tokens[i + 1] in _BOUNDARIES) else token
+        token[0] + "one"
+        if _low(token) == "non" and (i + 1 == len(tokens) or tokens[i + 1] in _BOUNDARIES)
+        else token
         for i, token in enumerate(tokens)
     ]
 
@@ -184,7 +188,18 @@ def _lone_non(tokens: list[str]) -> list[str]:
 # "narrow of" or "narrow no of". Each is rewritten only in the word order that has no other reading ("no two are
 # alike", "in fact, the ..." stay).
 _MISHEARD_NOTED = ({"no"}, {"two", "did", "doubt"}, {"is"})
-_INFARCT_AFTER = {"acute", "subacute", "chronic", "old", "ischemic", "cerebral", "lacunar", "embolic", "cerebellar", "an"}
+_INFARCT_AFTER = {
+    "acute",
+    "subacute",
+    "chronic",
+    "old",
+    "ischemic",
+    "cerebral",
+    "lacunar",
+    "embolic",
+    "cerebellar",
+    "an",
+}
 
 
 def _misheard_phrases(tokens: list[str]) -> list[str]:
@@ -208,8 +223,17 @@ def _misheard_phrases(tokens: list[str]) -> list[str]:
     return out
 
 
-_HEADING_WORDS = {"Findings", "Impression", "Impressions", "Indication", "Technique", "Comparison", "Conclusion",
-                  "Recommendation", "Recommendations"}
+_HEADING_WORDS = {
+    "Findings",
+    "Impression",
+    "Impressions",
+    "Indication",
+    "Technique",
+    "Comparison",
+    "Conclusion",
+    "Recommendation",
+    "Recommendations",
+}
 
 
 def _headings(tokens: list[str]) -> list[str]:
@@ -222,8 +246,11 @@ def _headings(tokens: list[str]) -> list[str]:
     for i, token in enumerate(tokens):
         following = tokens[i + 1] if i + 1 < len(tokens) else ""
         previous = out[-1].lower() if out else ""
-        if (token in _HEADING_WORDS and following[:1].isalnum()
-                and previous not in ("the", "these", "those", "their", "his", "her", "our", "my", "your", "of")):
+        if (
+            token in _HEADING_WORDS
+            and following[:1].isalnum()
+            and previous not in ("the", "these", "those", "their", "his", "her", "our", "my", "your", "of")
+        ):
             if out and out[-1] not in _BOUNDARIES:
                 out.append(".")
             out += [token, ":"]
@@ -383,7 +410,9 @@ def _misheard_year(tokens: list[str], i: int) -> tuple[int, int] | None:
         ones = _ONES.get(low[2], 0) if len(low) > 2 and low[2] not in {"zero", "oh"} else 0
         return 1900 + _TENS[low[1]] + ones, i + (3 if ones else 2)
     century = {"nineteen": 19, "19": 19, "twenty": 20, "20": 20}.get(low[0])
-    if century and low[0].isdigit() and re.fullmatch(r"\d\d", low[1]):  # "19 84": the year in two digit groups
+    if (
+        century and low[0].isdigit() and re.fullmatch(r"\d\d", low[1])
+    ):  # "19 84": the year in two digit groups
         return century * 100 + int(low[1]), i + 2
     digits = [_ONES.get(w, int(w) if re.fullmatch(r"\d", w) else None) for w in low[1:3]]
     if century and len(digits) == 2 and None not in digits and low[1] not in {"zero", "oh"}:
@@ -400,12 +429,16 @@ def _day(tokens: list[str], i: int) -> tuple[int, int] | None:
         return (int(m[1]), i + 1) if 1 <= int(m[1]) <= 31 else None
     if low in _ORDINALS:
         return _ORDINALS[low], i + 1
-    if m := re.fullmatch(r"(twenty|thirty|third)(?:e?th|i?est)", low):  # "twentieth", "thirtieth" as Whisper may spell them
+    if m := re.fullmatch(
+        r"(twenty|thirty|third)(?:e?th|i?est)", low
+    ):  # "twentieth", "thirtieth" as Whisper may spell them
         return _TENS.get(m[1], 30), i + 1
     if low in {"twenty", "thirty"} and i + 1 < len(tokens) and _low(tokens[i + 1]) in _ORDINALS:
         day = _TENS[low] + _ORDINALS[_low(tokens[i + 1])]
         return (day, i + 2) if day <= 31 else None
-    if low in {"twenty", "thirty"} and _year(tokens, i + 1):  # "July thirty two thousand four": the 30th, not 32004
+    if low in {"twenty", "thirty"} and _year(
+        tokens, i + 1
+    ):  # "July thirty two thousand four": the 30th, not 32004
         return _TENS[low], i + 1
     parsed = _cardinal(tokens, i)
     return parsed if parsed and 1 <= parsed[0] <= 31 else None
@@ -464,8 +497,15 @@ def _numbers(tokens: list[str]) -> list[str]:
             out.append(f"0.{digits}")
             i = j
             continue
-        if low.isdigit() and i + 2 < len(tokens) and _low(tokens[i + 1]) == "point" and _low(tokens[i + 2]) in _ONES:
-            digits, j = _decimal_digits(tokens, i + 2)  # "1 point three": a recogniser's digit, then the spoken decimals
+        if (
+            low.isdigit()
+            and i + 2 < len(tokens)
+            and _low(tokens[i + 1]) == "point"
+            and _low(tokens[i + 2]) in _ONES
+        ):
+            digits, j = _decimal_digits(
+                tokens, i + 2
+            )  # "1 point three": a recogniser's digit, then the spoken decimals
             out.append(f"{low}.{digits}")
             i = j
             continue
@@ -516,7 +556,9 @@ def _measures(tokens: list[str], j: int, out: list[str]) -> bool:
     return (
         following in _UNITS
         or following in {"by", "x", "point"}
-        or following == "times" and j + 1 < len(tokens) and (_is_number_word(tokens[j + 1]) or _is_numeric(tokens[j + 1]))
+        or following == "times"
+        and j + 1 < len(tokens)
+        and (_is_number_word(tokens[j + 1]) or _is_numeric(tokens[j + 1]))
         or previous in {"by", "x", "times", "measuring", "measures"}
         or spine_letter
     )
@@ -562,9 +604,9 @@ def _spine_levels(tokens: list[str]) -> list[str]:
             continue
         if _SPINE.match(tokens[i]) and tokens[i][0].isupper():
             joined.append(tokens[i].replace("-", ""))
-        elif (pair := re.fullmatch(r"([CTLS])-?(\d{1,2})-?([CTLS])-?(\d{1,2})", tokens[i], flags=re.I)) and all(
-            map(_is_level, levels := [pair[1].upper() + pair[2], pair[3].upper() + pair[4]])
-        ):
+        elif (
+            pair := re.fullmatch(r"([CTLS])-?(\d{1,2})-?([CTLS])-?(\d{1,2})", tokens[i], flags=re.I)
+        ) and all(map(_is_level, levels := [pair[1].upper() + pair[2], pair[3].upper() + pair[4]])):
             joined.extend(levels)  # "L3L4", "l-5-S1": a level pair as the recogniser may write it
         else:
             joined.append(tokens[i])

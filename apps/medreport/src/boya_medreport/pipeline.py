@@ -13,7 +13,9 @@ def report_from_text(text: str) -> dict:
     return extract(text)
 
 
-def transcribe(audio, backend: str = "whisper", model: str | None = None, beam_size: int | None = None) -> dict:
+def transcribe(
+    audio, backend: str = "whisper", model: str | None = None, beam_size: int | None = None
+) -> dict:
     """``{"text", "backend", "seconds"}`` from the app's ASR stage (``beam_size``: Whisper's, None for its default)."""
     from .asr import transcribe as asr_transcribe
 
@@ -29,10 +31,23 @@ def recheck(report: dict) -> dict:
 def documents(report: dict, message_id: str = "PREVIEW") -> dict:
     """``{"hl7", "hl7_problems", "fhir"}``: the ORU^R01 (validated) and the FHIR bundle of a report."""
     er7 = hl7.build_oru(report, message_id)
-    return {"hl7": er7, "hl7_problems": hl7.validate(er7), "fhir": fhir.build_bundle(report, identifier=message_id)}
+    return {
+        "hl7": er7,
+        "hl7_problems": hl7.validate(er7),
+        "fhir": fhir.build_bundle(report, identifier=message_id),
+    }
 
 
-def send(archive: Archive, report_id: int, host: str, port: int, *, timeout: float = 10.0, attempts: int = 3, backoff: float = 0.5) -> dict:
+def send(
+    archive: Archive,
+    report_id: int,
+    host: str,
+    port: int,
+    *,
+    timeout: float = 10.0,
+    attempts: int = 3,
+    backoff: float = 0.5,
+) -> dict:
     """Queue the current version of an archived report and deliver it; returns the outbox row (status, ACK)."""
     stored = archive.get(report_id)
     cid = control_id(report_id, stored["version"])

@@ -17,7 +17,14 @@ pm.add_hookspecs(hookspecs)
 def register_apps(register):
     from . import ui
 
-    register(App(name="medreport", title="Medical reports", description="Dictation audio → transcript → structured findings → HL7 v2 report, delivered over MLLP", build_ui=ui.build_ui))
+    register(
+        App(
+            name="medreport",
+            title="Medical reports",
+            description="Dictation audio → transcript → structured findings → HL7 v2 report, delivered over MLLP",
+            build_ui=ui.build_ui,
+        )
+    )
 
 
 @hookimpl
@@ -34,10 +41,22 @@ def register_recipes(register):
     from .asr import adapt
     from .extract import recipe
 
-    register(Recipe(name=recipe.RECIPE, description="Dictation sentence -> structured findings: small T5 on generated dictations", train=recipe.train,
-                    defaults=recipe.DEFAULTS))
-    register(Recipe(name=adapt.RECIPE, description="Whisper tiny.en decoder LoRA for spoken dictation, on synthetic multi-voice speech",
-                    train=adapt.train, defaults=adapt.DEFAULTS))
+    register(
+        Recipe(
+            name=recipe.RECIPE,
+            description="Dictation sentence -> structured findings: small T5 on generated dictations",
+            train=recipe.train,
+            defaults=recipe.DEFAULTS,
+        )
+    )
+    register(
+        Recipe(
+            name=adapt.RECIPE,
+            description="Whisper tiny.en decoder LoRA for spoken dictation, on synthetic multi-voice speech",
+            train=adapt.train,
+            defaults=adapt.DEFAULTS,
+        )
+    )
 
 
 @hookimpl

@@ -28,9 +28,14 @@ from dataclasses import dataclass, field
 from . import vocabulary as vocab
 
 LATERAL_BODY_PARTS = {"knee", "shoulder", "wrist", "ankle", "lower extremity veins"}
-_NEGATION_START = re.compile(r"^(?:there is |there are )?(?:no|without|negative for|free of|absence of)\b", re.I)
-_PSEUDO = re.compile(r"\bno (?:significant |interval |appreciable |further )?(?:change|increase|progression)\b|\bnot only\b|\bno longer increas(?:ing|es?)\b"
-                     r"|\b(?:but|however|although|though|whereas)\b", re.I)
+_NEGATION_START = re.compile(
+    r"^(?:there is |there are )?(?:no|without|negative for|free of|absence of)\b", re.I
+)
+_PSEUDO = re.compile(
+    r"\bno (?:significant |interval |appreciable |further )?(?:change|increase|progression)\b|\bnot only\b|\bno longer increas(?:ing|es?)\b"
+    r"|\b(?:but|however|although|though|whereas)\b",
+    re.I,
+)
 
 
 @dataclass
@@ -71,7 +76,9 @@ def canonical_findings(report, context):
     for finding in report.get("findings") or []:
         name = vocab.resolve_observation(str(finding.get("observation") or ""), body_part)
         if name is None:
-            context.warn(f"unknown observation {finding.get('observation')!r} dropped (not in the vocabulary)")
+            context.warn(
+                f"unknown observation {finding.get('observation')!r} dropped (not in the vocabulary)"
+            )
             continue
         finding["observation"] = name
         finding["present"] = bool(finding.get("present", True))
@@ -106,7 +113,11 @@ def deduplicate(report, context):
             continue
         seen[key] = finding
         out.append(finding)
-    for name in {f["observation"] for f in out if (f["observation"], True) in seen and (f["observation"], False) in seen}:
+    for name in {
+        f["observation"]
+        for f in out
+        if (f["observation"], True) in seen and (f["observation"], False) in seen
+    }:
         context.warn(f"{name} is stated both present and absent; check the dictation")
     report["findings"] = out
 
@@ -116,7 +127,9 @@ def negation_scope(report, context):
     for finding in report["findings"]:
         evidence = finding.get("evidence") or ""
         if finding["present"] and _NEGATION_START.search(evidence) and not _PSEUDO.search(evidence):
-            context.warn(f"{finding['observation']} is reported present but its sentence is negated: {evidence!r}")
+            context.warn(
+                f"{finding['observation']} is reported present but its sentence is negated: {evidence!r}"
+            )
 
 
 def laterality(report, context):
@@ -130,14 +143,22 @@ def laterality(report, context):
     if side in ("left", "right"):
         other = "right" if side == "left" else "left"
         for finding in report["findings"]:
-            if finding["present"] and (finding.get("location") or "").startswith(other + " ") and body_part in LATERAL_BODY_PARTS:
-                context.warn(f"{finding['observation']} in the {finding['location']} on a {side} {body_part} exam: laterality mismatch")
+            if (
+                finding["present"]
+                and (finding.get("location") or "").startswith(other + " ")
+                and body_part in LATERAL_BODY_PARTS
+            ):
+                context.warn(
+                    f"{finding['observation']} in the {finding['location']} on a {side} {body_part} exam: laterality mismatch"
+                )
 
 
 def required_fields(report, context):
     """Fields an HL7 result needs before it can be signed."""
     patient, exam = report.get("patient") or {}, report.get("exam") or {}
-    missing = [f"patient {k.replace('_', ' ')}" for k in ("name", "mrn", "birth_date", "sex") if not patient.get(k)]
+    missing = [
+        f"patient {k.replace('_', ' ')}" for k in ("name", "mrn", "birth_date", "sex") if not patient.get(k)
+    ]
     missing += [f"exam {k.replace('_', ' ')}" for k in ("modality", "body_part") if not exam.get(k)]
     if missing:
         context.warn("missing before signing: " + ", ".join(missing))
@@ -150,11 +171,19 @@ def critical(report, context):
     for finding in flagged:
         where = f" in the {finding['location']}" if finding.get("location") else ""
         hedge = " (possible)" if finding.get("certainty") == "possible" else ""
-        context.alert(f"CRITICAL RESULT: {finding['observation']}{where}{hedge}: communicate to the ordering physician and document it")
+        context.alert(
+            f"CRITICAL RESULT: {finding['observation']}{where}{hedge}: communicate to the ordering physician and document it"
+        )
 
 
-BUILTIN_RULES = [("canonical_findings", canonical_findings), ("deduplicate", deduplicate), ("negation_scope", negation_scope),
-                 ("laterality", laterality), ("required_fields", required_fields), ("critical", critical)]
+BUILTIN_RULES = [
+    ("canonical_findings", canonical_findings),
+    ("deduplicate", deduplicate),
+    ("negation_scope", negation_scope),
+    ("laterality", laterality),
+    ("required_fields", required_fields),
+    ("critical", critical),
+]
 
 
 def registered_rules() -> list[tuple[str, object]]:
@@ -162,7 +191,11 @@ def registered_rules() -> list[tuple[str, object]]:
     other plugins' rules see canonical spellings, then the others in the order pluggy calls them."""
     from boya import plugins
 
-    found = [(plugin, args) for plugin, args in plugins.collect("report_rules") if len(args) == 2 and callable(args[1])]
+    found = [
+        (plugin, args)
+        for plugin, args in plugins.collect("report_rules")
+        if len(args) == 2 and callable(args[1])
+    ]
     own = [args for plugin, args in found if plugin == "medreport"]
     return own + [args for plugin, args in found if plugin != "medreport"]
 

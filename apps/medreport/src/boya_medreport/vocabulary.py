@@ -82,7 +82,11 @@ def resolve_observation(text: str, body_part: str | None = None) -> str | None:
             # a canonical name given for the wrong body part: try its other spellings
             for name in candidates:
                 for spelling in observations()[name]["synonyms"]:
-                    fitting += [n for n in _synonym_index()[_key(spelling)] if body_part in observations()[n]["body_parts"] and n not in fitting]
+                    fitting += [
+                        n
+                        for n in _synonym_index()[_key(spelling)]
+                        if body_part in observations()[n]["body_parts"] and n not in fitting
+                    ]
         if fitting:
             return fitting[0]
     return candidates[0]

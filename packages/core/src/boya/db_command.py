@@ -18,8 +18,12 @@ def db_group(app: str, store: str, module: str, open_store: Callable[[str | None
     ``MIGRATIONS`` package and ``VERSION_TABLE``; ``open_store(url)`` opens the store, which
     upgrades it, and returns its revision.
     """
-    db_option = click.option("--db", "db_url", default=None,
-                             help="Database URL (default: $BOYA_DATABASE_URL, else the app's SQLite file).")
+    db_option = click.option(
+        "--db",
+        "db_url",
+        default=None,
+        help="Database URL (default: $BOYA_DATABASE_URL, else the app's SQLite file).",
+    )
     json_option = click.option("--json", "as_json", is_flag=True)
 
     def echo(current, head, as_json) -> None:

@@ -70,7 +70,13 @@ def build_hub(entries: list[InstalledApp]):
                         built[entry.app.name].render()
     css = files("boya").joinpath("assets/theme.css").read_text(encoding="utf-8")
     return gr.mount_gradio_app(
-        api, hub, path="/", css=css, ssr_mode=False, footer_links=["api", "settings"], max_file_size=MAX_UPLOAD
+        api,
+        hub,
+        path="/",
+        css=css,
+        ssr_mode=False,
+        footer_links=["api", "settings"],
+        max_file_size=MAX_UPLOAD,
     )
 
 

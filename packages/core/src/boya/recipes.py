@@ -35,7 +35,9 @@ def all_recipes() -> dict[str, tuple[str, Recipe]]:
     for plugin_name, args in plugins.collect("register_recipes"):
         recipe = args[0] if args else None
         if not isinstance(recipe, Recipe):
-            plugins.report_failure(plugin_name, "register_recipes", f"registered {recipe!r}, not a boya.recipes.Recipe")
+            plugins.report_failure(
+                plugin_name, "register_recipes", f"registered {recipe!r}, not a boya.recipes.Recipe"
+            )
             continue
         found.setdefault(recipe.name, (plugin_name, recipe))
     return found

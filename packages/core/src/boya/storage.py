@@ -104,7 +104,9 @@ def _head(migrations: str) -> str:
 def _current(connection, version_table: str) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    return MigrationContext.configure(connection, opts={"version_table": version_table}).get_current_revision()
+    return MigrationContext.configure(
+        connection, opts={"version_table": version_table}
+    ).get_current_revision()
 
 
 def _lock(connection, version_table: str) -> None:
@@ -115,7 +117,9 @@ def _lock(connection, version_table: str) -> None:
     elif connection.dialect.name == "postgresql":
         import sqlalchemy
 
-        connection.execute(sqlalchemy.text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(version_table.encode())})
+        connection.execute(
+            sqlalchemy.text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(version_table.encode())}
+        )
 
 
 def upgrade(engine, migrations: str, version_table: str, legacy_table: str | None = None) -> str:
@@ -141,13 +145,18 @@ def upgrade(engine, migrations: str, version_table: str, legacy_table: str | Non
         _lock(connection, version_table)
         config = alembic_config(migrations, version_table, connection)
         try:
-            if (legacy_table and _current(connection, version_table) is None
-                    and sqlalchemy.inspect(connection).has_table(legacy_table)):
+            if (
+                legacy_table
+                and _current(connection, version_table) is None
+                and sqlalchemy.inspect(connection).has_table(legacy_table)
+            ):
                 command.stamp(config, ScriptDirectory.from_config(config).get_base())
             command.upgrade(config, "head")
         except CommandError as error:
-            raise BoyaError(f"cannot upgrade the database ({version_table}): {error}; "
-                            "is it from a newer release of the app?") from None
+            raise BoyaError(
+                f"cannot upgrade the database ({version_table}): {error}; "
+                "is it from a newer release of the app?"
+            ) from None
         return _current(connection, version_table)
 
 
@@ -161,7 +170,10 @@ def run_migrations(metadata) -> None:
     """The body of every app's migrations/env.py: run on the connection :func:`upgrade` holds."""
     from alembic import context
 
-    context.configure(connection=context.config.attributes["connection"], target_metadata=metadata,
-                      version_table=context.config.attributes["version_table"])
+    context.configure(
+        connection=context.config.attributes["connection"],
+        target_metadata=metadata,
+        version_table=context.config.attributes["version_table"],
+    )
     with context.begin_transaction():
         context.run_migrations()

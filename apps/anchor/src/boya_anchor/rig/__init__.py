@@ -14,18 +14,34 @@ from boya.errors import BoyaError
 
 # Every frame sends these values, in this order (the WebSocket protocol's "p" array).
 PARAMS = (
-    ("MouthOpenY", 0.0, 0.0, 1.0), ("MouthForm", 0.0, -1.0, 1.0), ("MouthWidth", 0.45, 0.0, 1.0),
-    ("MouthRound", 0.0, 0.0, 1.0), ("MouthTeeth", 0.0, 0.0, 1.0), ("MouthTongue", 0.0, 0.0, 1.0),
-    ("EyeLOpen", 1.0, 0.0, 1.0), ("EyeROpen", 1.0, 0.0, 1.0), ("EyeBallX", 0.0, -1.0, 1.0), ("EyeBallY", 0.0, -1.0, 1.0),
-    ("BrowY", 0.0, -1.0, 1.0), ("AngleX", 0.0, -30.0, 30.0), ("AngleY", 0.0, -30.0, 30.0), ("AngleZ", 0.0, -30.0, 30.0),
-    ("BodyAngleZ", 0.0, -10.0, 10.0), ("Breath", 0.0, 0.0, 1.0), ("Cheek", 0.0, 0.0, 1.0),
+    ("MouthOpenY", 0.0, 0.0, 1.0),
+    ("MouthForm", 0.0, -1.0, 1.0),
+    ("MouthWidth", 0.45, 0.0, 1.0),
+    ("MouthRound", 0.0, 0.0, 1.0),
+    ("MouthTeeth", 0.0, 0.0, 1.0),
+    ("MouthTongue", 0.0, 0.0, 1.0),
+    ("EyeLOpen", 1.0, 0.0, 1.0),
+    ("EyeROpen", 1.0, 0.0, 1.0),
+    ("EyeBallX", 0.0, -1.0, 1.0),
+    ("EyeBallY", 0.0, -1.0, 1.0),
+    ("BrowY", 0.0, -1.0, 1.0),
+    ("AngleX", 0.0, -30.0, 30.0),
+    ("AngleY", 0.0, -30.0, 30.0),
+    ("AngleZ", 0.0, -30.0, 30.0),
+    ("BodyAngleZ", 0.0, -10.0, 10.0),
+    ("Breath", 0.0, 0.0, 1.0),
+    ("Cheek", 0.0, 0.0, 1.0),
 )
 PARAM_NAMES = tuple(name for name, *_ in PARAMS)
 DEFAULTS = {name: default for name, default, _, _ in PARAMS}
 RANGES = {name: (low, high) for name, _, low, high in PARAMS}
 MOUTH_PARAMS = ("MouthOpenY", "MouthWidth", "MouthRound", "MouthTeeth", "MouthTongue")
-PART_TYPES = {"ellipse": ("cx", "cy", "rx", "ry"), "rect": ("x", "y", "w", "h"), "poly": ("points",),
-              "mouth": ("cx", "cy", "w", "h")}
+PART_TYPES = {
+    "ellipse": ("cx", "cy", "rx", "ry"),
+    "rect": ("x", "y", "w", "h"),
+    "poly": ("points",),
+    "mouth": ("cx", "cy", "w", "h"),
+}
 TRANSFORM_KEYS = ("tx", "ty", "rot", "sx", "sy")
 
 
@@ -35,6 +51,7 @@ def builtin_rig_paths() -> list[Path]:
 
 def validate(rig: dict, source: str) -> dict:
     """Return ``rig`` or raise a BoyaError saying what is wrong with it and where."""
+
     def fail(message):
         raise BoyaError(f"avatar rig {source}: {message}")
 
@@ -87,7 +104,9 @@ def avatars() -> dict[str, dict]:
             plugins.report_failure(plugin_name, "avatars", str(error))
             continue
         if rig["name"] in found:
-            plugins.report_failure(plugin_name, "avatars", f"avatar name {rig['name']!r} is already registered")
+            plugins.report_failure(
+                plugin_name, "avatars", f"avatar name {rig['name']!r} is already registered"
+            )
             continue
         found[rig["name"]] = rig
     return found

@@ -42,7 +42,16 @@ def all_specs() -> dict[str, KPSpec]:
     from . import decimals, equations, expressions, fractions, negatives, percents, quadratics, whole_numbers
 
     specs = {}
-    for module in (whole_numbers, fractions, decimals, percents, negatives, expressions, equations, quadratics):
+    for module in (
+        whole_numbers,
+        fractions,
+        decimals,
+        percents,
+        negatives,
+        expressions,
+        equations,
+        quadratics,
+    ):
         for spec in module.SPECS:
             specs[spec.code] = spec
     if hasattr(plugins.pm.hook, "register_kp_generators"):

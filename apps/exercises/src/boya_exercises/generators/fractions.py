@@ -21,9 +21,13 @@ def _equivalent(rng, d):
     num, den = _frac(rng, (4, 6, 8, 10, 12)[d - 1])
     k = rng.randint(2, (3, 4, 5, 6, 9)[d - 1])
     value = num * k
-    return Problem(f"Solve for n: {_show(num, den)} = n/{den * k}.", value, "integer",
-                   f"The denominator was multiplied by {k} ({den} × {k} = {den * k}), so the numerator is too: n = {num} × {k} = {value}.",
-                   (("additive scaling", num + den * k - den), ("operation swap", num + k), ("off by one", value + 1)))
+    return Problem(
+        f"Solve for n: {_show(num, den)} = n/{den * k}.",
+        value,
+        "integer",
+        f"The denominator was multiplied by {k} ({den} × {k} = {den * k}), so the numerator is too: n = {num} × {k} = {value}.",
+        (("additive scaling", num + den * k - den), ("operation swap", num + k), ("off by one", value + 1)),
+    )
 
 
 def _greatest(rng, d):
@@ -43,11 +47,20 @@ def _greatest(rng, d):
     biggest_den = max(shown, key=lambda pair: (pair[1], -pair[0]))
     biggest_num = max(shown, key=lambda pair: (pair[0], -pair[1]))
     smallest = min(shown, key=lambda pair: values[pair])
-    return Problem(f"Which is the greatest: {listing}?", values[best], "fraction",
-                   "Write each over a common denominator and compare numerators: "
-                   + ", ".join(f"{_show(*pair)} = {float(values[pair]):.3f}" for pair in shown) + f"; the greatest is {_show(*best)}.",
-                   (("largest denominator", values[biggest_den]), ("largest numerator", values[biggest_num]),
-                    ("smallest", values[smallest])) + tuple(("other", values[pair]) for pair in shown))
+    return Problem(
+        f"Which is the greatest: {listing}?",
+        values[best],
+        "fraction",
+        "Write each over a common denominator and compare numerators: "
+        + ", ".join(f"{_show(*pair)} = {float(values[pair]):.3f}" for pair in shown)
+        + f"; the greatest is {_show(*best)}.",
+        (
+            ("largest denominator", values[biggest_den]),
+            ("largest numerator", values[biggest_num]),
+            ("smallest", values[smallest]),
+        )
+        + tuple(("other", values[pair]) for pair in shown),
+    )
 
 
 def _like_denominators(rng, d):
@@ -57,24 +70,46 @@ def _like_denominators(rng, d):
         a = rng.randint(2, den - 1)
         c = rng.randint(1, a - 1)
         value = Q(a - c, den)
-        return Problem(f"Compute {_show(a, den)} − {_show(c, den)}.", value, "fraction",
-                       f"Same denominator: subtract the numerators, {a} − {c} = {a - c}, keep {den}: {value}.",
-                       (("a/b − c/b = (a−c)/(b+b)", Q(a - c, 2 * den)), ("operation swap", Q(a + c, den)), ("sign slip", -value)))
+        return Problem(
+            f"Compute {_show(a, den)} − {_show(c, den)}.",
+            value,
+            "fraction",
+            f"Same denominator: subtract the numerators, {a} − {c} = {a - c}, keep {den}: {value}.",
+            (
+                ("a/b − c/b = (a−c)/(b+b)", Q(a - c, 2 * den)),
+                ("operation swap", Q(a + c, den)),
+                ("sign slip", -value),
+            ),
+        )
     value = Q(a + c, den)
-    return Problem(f"Compute {_show(a, den)} + {_show(c, den)}.", value, "fraction",
-                   f"Same denominator: add the numerators, {a} + {c} = {a + c}, keep {den}: {a + c}/{den} = {value}.",
-                   (("a/b + c/d = (a+c)/(b+d)", Q(a + c, 2 * den)), ("operation swap", Q(abs(a - c), den) if a != c else Q(a * c, den * den)),
-                    ("added denominators only", Q(a, 2 * den))))
+    return Problem(
+        f"Compute {_show(a, den)} + {_show(c, den)}.",
+        value,
+        "fraction",
+        f"Same denominator: add the numerators, {a} + {c} = {a + c}, keep {den}: {a + c}/{den} = {value}.",
+        (
+            ("a/b + c/d = (a+c)/(b+d)", Q(a + c, 2 * den)),
+            ("operation swap", Q(abs(a - c), den) if a != c else Q(a * c, den * den)),
+            ("added denominators only", Q(a, 2 * den)),
+        ),
+    )
 
 
 def _times_whole(rng, d):
     num, den = _frac(rng, (5, 8, 10, 12, 12)[d - 1])
     whole = rng.randint(2, (5, 6, 9, 12, 15)[d - 1])
     value = Q(whole * num, den)
-    return Problem(f"Compute {whole} × {_show(num, den)}.", value, "fraction",
-                   f"{whole} × {num}/{den} = {whole * num}/{den} = {value}.",
-                   (("multiplied both parts", Q(num, den)), ("multiplied the denominator", Q(num, whole * den)),
-                    ("operation swap", whole + Q(num, den))))
+    return Problem(
+        f"Compute {whole} × {_show(num, den)}.",
+        value,
+        "fraction",
+        f"{whole} × {num}/{den} = {whole * num}/{den} = {value}.",
+        (
+            ("multiplied both parts", Q(num, den)),
+            ("multiplied the denominator", Q(num, whole * den)),
+            ("operation swap", whole + Q(num, den)),
+        ),
+    )
 
 
 def _unlike_denominators(rng, d):
@@ -88,12 +123,18 @@ def _unlike_denominators(rng, d):
         a, b, c, e = c, e, a, b
     sign, value = ("−", Q(a, b) - Q(c, e)) if subtract else ("+", Q(a, b) + Q(c, e))
     lcd = math.lcm(b, e)
-    return Problem(f"Compute {_show(a, b)} {sign} {_show(c, e)}.", value, "fraction",
-                   f"Common denominator {lcd}: {a}/{b} = {a * lcd // b}/{lcd}, {c}/{e} = {c * lcd // e}/{lcd}; "
-                   f"{'subtract' if subtract else 'add'} the numerators: {value}.",
-                   (("a/b + c/d = (a+c)/(b+d)", Q(a - c if subtract else a + c, b + e)),
-                    ("multiplied denominators only", Q(a - c if subtract else a + c, b * e)),
-                    ("operation swap", Q(a, b) + Q(c, e) if subtract else Q(a, b) - Q(c, e))))
+    return Problem(
+        f"Compute {_show(a, b)} {sign} {_show(c, e)}.",
+        value,
+        "fraction",
+        f"Common denominator {lcd}: {a}/{b} = {a * lcd // b}/{lcd}, {c}/{e} = {c * lcd // e}/{lcd}; "
+        f"{'subtract' if subtract else 'add'} the numerators: {value}.",
+        (
+            ("a/b + c/d = (a+c)/(b+d)", Q(a - c if subtract else a + c, b + e)),
+            ("multiplied denominators only", Q(a - c if subtract else a + c, b * e)),
+            ("operation swap", Q(a, b) + Q(c, e) if subtract else Q(a, b) - Q(c, e)),
+        ),
+    )
 
 
 def _multiply(rng, d):
@@ -101,23 +142,46 @@ def _multiply(rng, d):
     a, b = _frac(rng, tops[d - 1], proper=d < 4)
     c, e = _frac(rng, tops[d - 1])
     value = Q(a, b) * Q(c, e)
-    return Problem(f"Compute {_show(a, b)} × {_show(c, e)}.", value, "fraction",
-                   f"Multiply numerators and denominators: ({a} × {c})/({b} × {e}) = {a * c}/{b * e} = {value}.",
-                   (("cross-multiplied", Q(a * e, b * c)), ("a/b + c/d = (a+c)/(b+d)", Q(a + c, b + e)),
-                    ("operation swap", Q(a, b) + Q(c, e))))
+    return Problem(
+        f"Compute {_show(a, b)} × {_show(c, e)}.",
+        value,
+        "fraction",
+        f"Multiply numerators and denominators: ({a} × {c})/({b} × {e}) = {a * c}/{b * e} = {value}.",
+        (
+            ("cross-multiplied", Q(a * e, b * c)),
+            ("a/b + c/d = (a+c)/(b+d)", Q(a + c, b + e)),
+            ("operation swap", Q(a, b) + Q(c, e)),
+        ),
+    )
 
 
 def _unit_fraction_division(rng, d):
     den, whole = rng.randint(2, (4, 6, 8, 10, 12)[d - 1]), rng.randint(2, (4, 6, 8, 10, 12)[d - 1])
     if rng.random() < 0.5:
         value = Q(1, den * whole)
-        return Problem(f"Compute 1/{den} ÷ {whole}.", value, "fraction",
-                       f"Sharing 1/{den} into {whole} equal parts makes each part 1/({den} × {whole}) = {value}.",
-                       (("operation swap", Q(whole, den)), ("inverted the fraction", Q(den, whole)), ("off by one", Q(1, den * whole + 1))))
+        return Problem(
+            f"Compute 1/{den} ÷ {whole}.",
+            value,
+            "fraction",
+            f"Sharing 1/{den} into {whole} equal parts makes each part 1/({den} × {whole}) = {value}.",
+            (
+                ("operation swap", Q(whole, den)),
+                ("inverted the fraction", Q(den, whole)),
+                ("off by one", Q(1, den * whole + 1)),
+            ),
+        )
     value = den * whole
-    return Problem(f"Compute {whole} ÷ 1/{den}.", value, "fraction",
-                   f"Each whole holds {den} pieces of size 1/{den}: {whole} × {den} = {value}.",
-                   (("operation swap", Q(whole, den)), ("inverted the fraction", Q(den, whole)), ("off by one", value - whole)))
+    return Problem(
+        f"Compute {whole} ÷ 1/{den}.",
+        value,
+        "fraction",
+        f"Each whole holds {den} pieces of size 1/{den}: {whole} × {den} = {value}.",
+        (
+            ("operation swap", Q(whole, den)),
+            ("inverted the fraction", Q(den, whole)),
+            ("off by one", value - whole),
+        ),
+    )
 
 
 def _divide_fractions(rng, d):
@@ -125,19 +189,44 @@ def _divide_fractions(rng, d):
     a, b = _frac(rng, tops[d - 1], proper=d < 4)
     c, e = _frac(rng, tops[d - 1])
     value = Q(a, b) / Q(c, e)
-    return Problem(f"Compute {_show(a, b)} ÷ {_show(c, e)}.", value, "fraction",
-                   f"Multiply by the reciprocal: {a}/{b} × {e}/{c} = {a * e}/{b * c} = {value}.",
-                   (("operation swap", Q(a, b) * Q(c, e)), ("inverted the first fraction", Q(b, a) * Q(c, e)),
-                    ("divided the wrong way", Q(c, e) / Q(a, b))))
+    return Problem(
+        f"Compute {_show(a, b)} ÷ {_show(c, e)}.",
+        value,
+        "fraction",
+        f"Multiply by the reciprocal: {a}/{b} × {e}/{c} = {a * e}/{b * c} = {value}.",
+        (
+            ("operation swap", Q(a, b) * Q(c, e)),
+            ("inverted the first fraction", Q(b, a) * Q(c, e)),
+            ("divided the wrong way", Q(c, e) / Q(a, b)),
+        ),
+    )
 
 
 SPECS = [
     KPSpec("3.NF.A.3.b", "fractions", "Equivalent fractions", "等值分数", _equivalent),
     KPSpec("4.NF.A.2", "fractions", "Compare fractions", "比较分数大小", _greatest),
-    KPSpec("4.NF.B.3.a", "fractions", "Add and subtract fractions with like denominators", "同分母分数加减", _like_denominators),
+    KPSpec(
+        "4.NF.B.3.a",
+        "fractions",
+        "Add and subtract fractions with like denominators",
+        "同分母分数加减",
+        _like_denominators,
+    ),
     KPSpec("4.NF.B.4.b", "fractions", "Multiply a fraction by a whole number", "分数乘整数", _times_whole),
-    KPSpec("5.NF.A.1", "fractions", "Add and subtract fractions with unlike denominators", "异分母分数加减", _unlike_denominators),
+    KPSpec(
+        "5.NF.A.1",
+        "fractions",
+        "Add and subtract fractions with unlike denominators",
+        "异分母分数加减",
+        _unlike_denominators,
+    ),
     KPSpec("5.NF.B.4", "fractions", "Multiply fractions", "分数乘法", _multiply),
-    KPSpec("5.NF.B.7", "fractions", "Divide unit fractions and whole numbers", "单位分数与整数的除法", _unit_fraction_division),
+    KPSpec(
+        "5.NF.B.7",
+        "fractions",
+        "Divide unit fractions and whole numbers",
+        "单位分数与整数的除法",
+        _unit_fraction_division,
+    ),
     KPSpec("6.NS.A.1", "fractions", "Divide fractions by fractions", "分数除以分数", _divide_fractions),
 ]

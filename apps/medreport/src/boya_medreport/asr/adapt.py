@@ -24,7 +24,14 @@ from pathlib import Path
 import numpy as np
 
 RECIPE = "medreport-asr"
-DEFAULTS = {"max_steps": 150, "lr": 1e-3, "lr_schedule": "cosine", "warmup_steps": 10, "log_every": 10, "threads": 1}
+DEFAULTS = {
+    "max_steps": 150,
+    "lr": 1e-3,
+    "lr_schedule": "cosine",
+    "warmup_steps": 10,
+    "log_every": 10,
+    "threads": 1,
+}
 LORA = {"r": 16, "lora_alpha": 32, "lora_dropout": 0.05,
         "target_modules": r".*decoder\.layers\.\d+\.(self_attn\.(q|k|v|out)_proj|encoder_attn\.(q|k|v|out)_proj|fc1|fc2)"}  # fmt: skip
 MAX_CLIP_SECONDS = 29.5  # one Whisper window
@@ -50,7 +57,9 @@ def header_sentence(script: str, name: str, min_words: int = 30) -> str | None:
     return None
 
 
-def training_clips(n: int, seed: int, cache_dir: Path | None = None, headers: int = 0) -> list[tuple[str, np.ndarray]]:
+def training_clips(
+    n: int, seed: int, cache_dir: Path | None = None, headers: int = 0
+) -> list[tuple[str, np.ndarray]]:
     """``n`` (spoken script, augmented 16 kHz audio) dictations in training voices, then ``headers``
     patient-header sentences (from further dictations); cached by content (see :func:`_cached`).
 
@@ -86,8 +95,16 @@ def _clip(rng, script: str, noise_seed: int, cache_dir: Path | None) -> tuple[st
 
     voice, speed = rng.choice(TRAIN_VOICES), rng.uniform(0.9, 1.2)
     snr, band = rng.choice([None, 30.0, 20.0, 12.0]), rng.random() < 0.25
-    samples = _cached(cache_dir, (script, voice, speed, snr, band, noise_seed), lambda: augment(
-        synthesize(script, voice, speed=speed), np.random.default_rng(noise_seed), snr_db=snr, band_limit=band))
+    samples = _cached(
+        cache_dir,
+        (script, voice, speed, snr, band, noise_seed),
+        lambda: augment(
+            synthesize(script, voice, speed=speed),
+            np.random.default_rng(noise_seed),
+            snr_db=snr,
+            band_limit=band,
+        ),
+    )
     return (script, samples) if samples.size <= MAX_CLIP_SECONDS * 16_000 else None
 
 
@@ -111,6 +128,7 @@ def _cached(cache_dir: Path | None, key: tuple, make) -> np.ndarray:
 def eval_clips(n: int, seed: int, cache_dir: Path | None = None) -> list[tuple[str, str, np.ndarray]]:
     """(voice, script, audio) for ``n`` held-out-phrasing dictations in each held-out voice (unaugmented)."""
     import random
+    from functools import partial
 
     from ..dictations import dictation
     from .speech import HELD_OUT_VOICES, synthesize
@@ -120,7 +138,9 @@ def eval_clips(n: int, seed: int, cache_dir: Path | None = None) -> list[tuple[s
     out = []
     for voice in HELD_OUT_VOICES:
         for row in rows:
-            samples = _cached(cache_dir, (row["dictation"], voice), lambda: synthesize(row["dictation"], voice))  # noqa: B023 - called at once
+            samples = _cached(
+                cache_dir, (row["dictation"], voice), partial(synthesize, row["dictation"], voice)
+            )
             out.append((voice, row["dictation"], samples))
     return out
 
@@ -144,7 +164,10 @@ def token_rows(processor, texts: list[str], prompt: str) -> list[tuple[list[int]
     prefix = [prev, *tokenizer.encode(" " + prompt.strip(), add_special_tokens=False)]
     prefix += tokenizer.convert_tokens_to_ids(["<|startoftranscript|>", "<|notimestamps|>"])
     eot = tokenizer.convert_tokens_to_ids("<|endoftext|>")
-    return [(prefix + tokenizer.encode(" " + text.strip(), add_special_tokens=False) + [eot], len(prefix)) for text in texts]
+    return [
+        (prefix + tokenizer.encode(" " + text.strip(), add_special_tokens=False) + [eot], len(prefix))
+        for text in texts
+    ]
 
 
 def batches(states, rows, batch_size: int, pad_id: int) -> list[dict]:
@@ -160,7 +183,13 @@ def batches(states, rows, batch_size: int, pad_id: int) -> list[dict]:
         for i, (ids, text_start) in enumerate(chunk):
             inputs[i, : len(ids) - 1] = torch.tensor(ids[:-1])
             labels[i, text_start - 1 : len(ids) - 1] = torch.tensor(ids[text_start:])
-        out.append({"encoder_states": torch.stack(states[start : start + batch_size]), "decoder_input_ids": inputs, "labels": labels})
+        out.append(
+            {
+                "encoder_states": torch.stack(states[start : start + batch_size]),
+                "decoder_input_ids": inputs,
+                "labels": labels,
+            }
+        )
     return out
 
 
@@ -173,7 +202,9 @@ def loss_fn(model, batch):
     import torch.nn.functional as F
 
     whisper = model.get_base_model()
-    hidden = whisper.model.decoder(input_ids=batch["decoder_input_ids"], encoder_hidden_states=batch["encoder_states"].float()).last_hidden_state
+    hidden = whisper.model.decoder(
+        input_ids=batch["decoder_input_ids"], encoder_hidden_states=batch["encoder_states"].float()
+    ).last_hidden_state
     scored = batch["labels"] != -100
     logits = whisper.proj_out(hidden[scored])
     return F.cross_entropy(logits.float(), batch["labels"][scored], reduction="sum"), scored.sum()
@@ -237,15 +268,29 @@ def train(config, n_clips: int = CLIPS, n_headers: int = HEADER_CLIPS, n_eval: i
     trainer = Trainer(model, config, loss_fn=loss_fn)
     metrics = trainer.fit(data)
     out = Path(config.out_dir) / "asr-adapter"
-    trainer.model.peft_config["default"].base_model_name_or_path = embedded_model_dir().name  # not this machine's path
+    trainer.model.peft_config[
+        "default"
+    ].base_model_name_or_path = embedded_model_dir().name  # not this machine's path
     trainer.model.save_pretrained(out)
     after = held_out_wer(WhisperTranscriber(adapter=out), evals)  # the adapter merged, as the app will use it
-    recipe = {"recipe": RECIPE, "seed": config.seed, "max_steps": config.max_steps, "lr": config.lr, "lr_schedule": config.lr_schedule,
-              "batch_size": batch_size, "clips": n_clips, "header_clips": n_headers, "lora": LORA, "base": embedded_model_dir().name,
-              "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-              "held_out_wer_base": before, "held_out_wer_adapted": after, "eval_dictations_per_voice": n_eval,
-              "train_seconds": round(time.time() - started, 1),
-              "final_metrics": {k: v for k, v in metrics.items() if isinstance(v, (int, float, str))}}
+    recipe = {
+        "recipe": RECIPE,
+        "seed": config.seed,
+        "max_steps": config.max_steps,
+        "lr": config.lr,
+        "lr_schedule": config.lr_schedule,
+        "batch_size": batch_size,
+        "clips": n_clips,
+        "header_clips": n_headers,
+        "lora": LORA,
+        "base": embedded_model_dir().name,
+        "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "held_out_wer_base": before,
+        "held_out_wer_adapted": after,
+        "eval_dictations_per_voice": n_eval,
+        "train_seconds": round(time.time() - started, 1),
+        "final_metrics": {k: v for k, v in metrics.items() if isinstance(v, (int, float, str))},
+    }
     (out / "recipe.json").write_text(json.dumps(recipe, indent=1) + "\n")
     print(json.dumps(recipe), flush=True)
     return out

@@ -89,7 +89,9 @@ class WhisperTranscriber:
             self.model,
             drafter=dictation_drafter(self.tokenizer, tokenizer_file) if speculative else None,
             beam_size=beam_size,
-            word_classes=tokenizer_word_classes(self.tokenizer, tokenizer_file, size) if beam_size > 1 else None,
+            word_classes=tokenizer_word_classes(self.tokenizer, tokenizer_file, size)
+            if beam_size > 1
+            else None,
         )
 
     def previous_text_ids(self, prompt: str | None) -> list[int]:

@@ -108,7 +108,9 @@ def word_classes(vocabulary: dict[str, int], size: int) -> torch.Tensor:
     each id the tokenizer does not name (a padded embedding) has its own."""
     classes = list(range(len(vocabulary), len(vocabulary) + size))  # past any word's id: one class each
     ids, not_letters = {}, re.compile(r"[^a-z0-9]")
-    for token, index in sorted(vocabulary.items(), key=lambda item: item[1]):  # the same ids, whatever the order
+    for token, index in sorted(
+        vocabulary.items(), key=lambda item: item[1]
+    ):  # the same ids, whatever the order
         if index < size:
             word = token if token.startswith("<|") else not_letters.sub("", token.lower())
             classes[index] = ids.setdefault(word, len(ids))

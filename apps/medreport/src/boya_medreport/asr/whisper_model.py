@@ -59,7 +59,9 @@ class HalfLinear(nn.Module):
 
     def forward(self, x):
         flat = x.reshape(-1, x.shape[-1]).contiguous()
-        return torch.ops.quantized.linear_dynamic_fp16(flat, self.packed).reshape(*x.shape[:-1], self.out_features)
+        return torch.ops.quantized.linear_dynamic_fp16(flat, self.packed).reshape(
+            *x.shape[:-1], self.out_features
+        )
 
 
 class Conv1d(nn.Conv1d):
@@ -106,7 +108,9 @@ class Attention(nn.Module):
         queries = self.split(self.q_proj(x)) * self.head_dim**-0.5  # (B, heads, T, head_dim)
         queries = queries.transpose(0, 1).reshape(1, self.heads, rows * length, self.head_dim)
         out = torch.softmax(queries @ keys_t, dim=-1) @ values  # (1, heads, B * T, head_dim)
-        return self.out_proj(out.reshape(self.heads, rows, length, self.head_dim).permute(1, 2, 0, 3).flatten(2))
+        return self.out_proj(
+            out.reshape(self.heads, rows, length, self.head_dim).permute(1, 2, 0, 3).flatten(2)
+        )
 
 
 class EncoderLayer(nn.Module):

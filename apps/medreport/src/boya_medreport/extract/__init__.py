@@ -32,7 +32,9 @@ def clean(text) -> str:
     if not text:
         raise BoyaError("the dictation is empty: paste or dictate the report text")
     if len(text) > MAX_CHARS:
-        raise BoyaError(f"the dictation has {len(text)} characters; the limit is {MAX_CHARS} (one report per dictation)")
+        raise BoyaError(
+            f"the dictation has {len(text)} characters; the limit is {MAX_CHARS} (one report per dictation)"
+        )
     return text
 
 
@@ -57,10 +59,14 @@ def prepare(text: str) -> dict:
     patient_text = " ".join(s for sec, s in labelled if sec == "patient")
     exam_text = " ".join(s for sec, s in labelled if sec == "exam")
     if not exam_text:  # narrative: "This is a CT of the head for Maria Lopez, ..."
-        exam_text = " ".join(re.split(r"\bfor\b", s, maxsplit=1)[0] for sec, s in labelled if sec == "patient")
+        exam_text = " ".join(
+            re.split(r"\bfor\b", s, maxsplit=1)[0] for sec, s in labelled if sec == "patient"
+        )
     exam = header.exam_fields(exam_text)
     patient = header.patient_fields(patient_text or " ".join(s for _, s in labelled))
-    finding_sentences = [(sec, sections.strip_cue(sec, s)) for sec, s in labelled if sec in ("findings", "impression")]
+    finding_sentences = [
+        (sec, sections.strip_cue(sec, s)) for sec, s in labelled if sec in ("findings", "impression")
+    ]
     return {
         "patient": patient,
         "exam": exam,
@@ -87,8 +93,13 @@ def assemble(prepared: dict, outputs: list[str], backstop: bool = True) -> dict:
         for f in stated:
             if section == "impression" and _canonical(f["observation"], body_part) in from_findings:
                 continue
-            finding = {"observation": f["observation"], "present": f["status"] != "absent", "location": f["location"],
-                       "size_mm": f["size"], "evidence": sentence}
+            finding = {
+                "observation": f["observation"],
+                "present": f["status"] != "absent",
+                "location": f["location"],
+                "size_mm": f["size"],
+                "evidence": sentence,
+            }
             if f["status"] == "possible":
                 finding["certainty"] = "possible"
             findings.append(finding)
@@ -113,9 +124,9 @@ def extract_many(texts: list[str], extractor=None, backstop: bool = True) -> lis
     flat = [i for p in prepared for i in p["inputs"]]
     outputs, start, reports = [], 0, []
     for chunk in range(0, len(flat), 64):
-        outputs += extractor.run(flat[chunk:chunk + 64])
+        outputs += extractor.run(flat[chunk : chunk + 64])
     for p in prepared:
-        reports.append(assemble(p, outputs[start:start + len(p["inputs"])], backstop))
+        reports.append(assemble(p, outputs[start : start + len(p["inputs"])], backstop))
         start += len(p["inputs"])
     return reports
 

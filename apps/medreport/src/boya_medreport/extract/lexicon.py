@@ -21,37 +21,85 @@ from functools import cache
 from .. import vocabulary as vocab
 from ..rules import parse_size_mm
 
-_CLAUSE = re.compile(r"\s*(?:[;.:]|\bbut\b|\bhowever\b|\balthough\b|\bthough\b|\bwhereas\b|\bexcept\b|\bwith\b(?! no\b)|\bthere (?:is|are)\b)\s*")
-_LIST_OF_TERMS = re.compile(r"^(?:\s*,?\s*(?:and |or |nor |and or )?(?:\w+ )?_+)+")  # the rest of a list (terms are masked as ___)
+_CLAUSE = re.compile(
+    r"\s*(?:[;.:]|\bbut\b|\bhowever\b|\balthough\b|\bthough\b|\bwhereas\b|\bexcept\b|\bwith\b(?! no\b)|\bthere (?:is|are)\b)\s*"
+)
+_LIST_OF_TERMS = re.compile(
+    r"^(?:\s*,?\s*(?:and |or |nor |and or )?(?:\w+ )?_+)+"
+)  # the rest of a list (terms are masked as ___)
 _NONE_AFTER = re.compile(r"^\s*:\s*(?:none|negative|absent|not seen)\b")  # "Pleural effusion: none."
-_ASKED = re.compile(r"\b(?:evaluate|evaluation|assess|assessment) for\s*$|^\s*(?:rule out|r o)\s*$")  # "Evaluate for fracture." names no finding
-_NEG_BEFORE = re.compile(r"\b(?:no|not|without|negative for|free of|clear of|absence of|absent|rule out|ruled out|resolution of|resolved)\b")
-_NEG_AFTER = re.compile(r"^[^.;]*?\b(?:is|are|was|were)\s+(?:not|no longer)\b|^[^.;]*?\b(?:not seen|not identified|not present|not visualized|absent|has resolved|have resolved|resolved|excluded|ruled out)\b")
-_CLEAR_BEFORE = re.compile(r"\b(?:are|is|remain|remains) clear\s*$")  # "lungs are clear airspace disease": "clear of" said without "of"
-_PSEUDO = re.compile(r"\bno (?:significant |interval |appreciable |further |definite )?(?:change|increase|progression|growth)\b|\bnot only\b|\bno longer increas(?:ing|es?)\b|\bnot significantly changed\b|\bcannot be excluded\b|\bcannot exclude\b|\bnot excluded\b")
-_HEDGE = re.compile(r"\b(?:may|might|could) (?:represent|be|reflect|indicate)\b|\bpossible\b|\bpossibly\b|\bsuspected\b|\bsuspicious for\b|\bsuspicion of\b|\bquestionable\b|\bprobable\b|\bprobably\b|\blikely\b|\bconcerning for\b|\bequivocal\b|\bdifferential\b|\bversus\b|\bvs\b|\band or\b|\bcannot (?:exclude|rule out)\b")
+_ASKED = re.compile(
+    r"\b(?:evaluate|evaluation|assess|assessment) for\s*$|^\s*(?:rule out|r o)\s*$"
+)  # "Evaluate for fracture." names no finding
+_NEG_BEFORE = re.compile(
+    r"\b(?:no|not|without|negative for|free of|clear of|absence of|absent|rule out|ruled out|resolution of|resolved)\b"
+)
+_NEG_AFTER = re.compile(
+    r"^[^.;]*?\b(?:is|are|was|were)\s+(?:not|no longer)\b|^[^.;]*?\b(?:not seen|not identified|not present|not visualized|absent|has resolved|have resolved|resolved|excluded|ruled out)\b"
+)
+_CLEAR_BEFORE = re.compile(
+    r"\b(?:are|is|remain|remains) clear\s*$"
+)  # "lungs are clear airspace disease": "clear of" said without "of"
+_PSEUDO = re.compile(
+    r"\bno (?:significant |interval |appreciable |further |definite )?(?:change|increase|progression|growth)\b|\bnot only\b|\bno longer increas(?:ing|es?)\b|\bnot significantly changed\b|\bcannot be excluded\b|\bcannot exclude\b|\bnot excluded\b"
+)
+_HEDGE = re.compile(
+    r"\b(?:may|might|could) (?:represent|be|reflect|indicate)\b|\bpossible\b|\bpossibly\b|\bsuspected\b|\bsuspicious for\b|\bsuspicion of\b|\bquestionable\b|\bprobable\b|\bprobably\b|\blikely\b|\bconcerning for\b|\bequivocal\b|\bdifferential\b|\bversus\b|\bvs\b|\band or\b|\bcannot (?:exclude|rule out)\b"
+)
 # Hedges that follow the term they qualify ("atelectasis is suspected", "effusion cannot be excluded"); a prefix
 # hedge after the term ("effusion and probable atelectasis") qualifies the next term, not this one.
-_HEDGE_AFTER = re.compile(r"^\W*(?:(?:is|are|was|were|remains?) (?:also )?(?:suspected|possible|questionable|likely|not excluded)\b|versus\b|vs\b|and or\b|(?:\w+ ){0,4}?(?:cannot|can ?not|could not|difficult to|not) (?:be )?(?:entirely |completely |totally )?(?:excluded|exclude|ruled out)\b)")
+_HEDGE_AFTER = re.compile(
+    r"^\W*(?:(?:is|are|was|were|remains?) (?:also )?(?:suspected|possible|questionable|likely|not excluded)\b|versus\b|vs\b|and or\b|(?:\w+ ){0,4}?(?:cannot|can ?not|could not|difficult to|not) (?:be )?(?:entirely |completely |totally )?(?:excluded|exclude|ruled out)\b)"
+)
 
 
 # Findings stated about an organ rather than named: "the heart is mildly enlarged", "fracture of the left 6th rib".
 _STATEMENTS = [
-    (re.compile(r"\b(?:heart|cardiac)(?: size| silhouette| shadow| contour)?\s+(?:is |are |remains |appears |size |xxxx |not )*(?:\w+ly )?(?:enlarged|large|increased)\b"), "cardiomegaly", {"chest"}),
-    (re.compile(r"\bfractures? (?:of|through|involving) (?:the |a )?[\w\s,-]*?\bribs?\b"), "rib fracture", {"chest"}),
+    (
+        re.compile(
+            r"\b(?:heart|cardiac)(?: size| silhouette| shadow| contour)?\s+(?:is |are |remains |appears |size |xxxx |not )*(?:\w+ly )?(?:enlarged|large|increased)\b"
+        ),
+        "cardiomegaly",
+        {"chest"},
+    ),
+    (
+        re.compile(r"\bfractures? (?:of|through|involving) (?:the |a )?[\w\s,-]*?\bribs?\b"),
+        "rib fracture",
+        {"chest"},
+    ),
     # the rib named first: "irregularity of the left 6th rib which likely represents an old fracture" (no negation between)
-    (re.compile(r"\bribs?\b(?:(?!\b(?:no|not|without|intact|negative)\b)[^.;]){0,60}?\b(?:represents?|reflects?|from|with|compatible with|consistent with) (?:an? |the )?(?:old |healed |healing |remote |prior )?fractures?\b"),
-     "rib fracture", {"chest"}),
-    (re.compile(r"\bpe\b"), "pulmonary embolism", {"chest"}),  # "PE": too short for the synonym list, unambiguous on a chest exam
+    (
+        re.compile(
+            r"\bribs?\b(?:(?!\b(?:no|not|without|intact|negative)\b)[^.;]){0,60}?\b(?:represents?|reflects?|from|with|compatible with|consistent with) (?:an? |the )?(?:old |healed |healing |remote |prior )?fractures?\b"
+        ),
+        "rib fracture",
+        {"chest"},
+    ),
+    (
+        re.compile(r"\bpe\b"),
+        "pulmonary embolism",
+        {"chest"},
+    ),  # "PE": too short for the synonym list, unambiguous on a chest exam
     # nodular patterns: "reticulonodular changes", "fibronodular infiltrates", "nodular irregularities" are indexed as nodules
-    (re.compile(r"\b(?:reticulo|fibro|micro)?nodular (?:\w+ )?(?:opacit|densit|infiltrat|irregularit|change|marking|scar|pattern|focus|foci)\w*"),
-     "pulmonary nodule", {"chest"}),
+    (
+        re.compile(
+            r"\b(?:reticulo|fibro|micro)?nodular (?:\w+ )?(?:opacit|densit|infiltrat|irregularit|change|marking|scar|pattern|focus|foci)\w*"
+        ),
+        "pulmonary nodule",
+        {"chest"},
+    ),
 ]
 
 
 # bare words that name a finding only on some exams, or not reliably on any: "edema" alone is soft tissue edema on
 # a knee, and on a chest radiograph mostly a differential ("scarring or edema") the collection's indexers did not count
-_AMBIGUOUS = {"stenosis": (), "calculus": (), "steatosis": (), "edema": (), "herniation": ("lumbar spine", "cervical spine")}
+_AMBIGUOUS = {
+    "stenosis": (),
+    "calculus": (),
+    "steatosis": (),
+    "edema": (),
+    "herniation": ("lumbar spine", "cervical spine"),
+}
 
 
 @cache
@@ -66,12 +114,21 @@ def _patterns(body_part: str | None) -> list[tuple[re.Pattern, str]]:
             key = vocab.squash(spelling)
             if len(key) < 3 or key in _AMBIGUOUS and body_part not in _AMBIGUOUS[key]:
                 continue
-            resolved = vocab.resolve_observation(spelling, body_part) if spelling in entry["synonyms"] else name
+            resolved = (
+                vocab.resolve_observation(spelling, body_part) if spelling in entry["synonyms"] else name
+            )
             spellings.setdefault(key, resolved or name)
     ordered = sorted(spellings.items(), key=lambda item: -len(item[0]))
     # a plural spelling also matches its singular ("dilated ventricles": "no dilated ventricle"), a singular its plural
-    return [(re.compile(r"\b" + re.escape(re.sub(r"(?<![siu])s$", "", key)).replace(r"\ ", r"[\s-]+") + r"(?:e?s)?\b"), name)
-            for key, name in ordered]
+    return [
+        (
+            re.compile(
+                r"\b" + re.escape(re.sub(r"(?<![siu])s$", "", key)).replace(r"\ ", r"[\s-]+") + r"(?:e?s)?\b"
+            ),
+            name,
+        )
+        for key, name in ordered
+    ]
 
 
 def _terms(text: str, body_part: str | None) -> list[tuple[int, int, str]]:
@@ -124,14 +181,23 @@ def _status(masked: str, term: str, start: int, end: int) -> str | None:
     # a hedge inside an organ statement qualifies it too: "the 6th rib, which likely represents an old fracture"
     # ... and a hedge after a list covers every term of it: "atelectasis, infiltrate or edema cannot be excluded"
     tail, tail_of_list = _LIST_OF_TERMS.sub("", after, count=1), _LIST_OF_TERMS.sub("", rest, count=1)
-    hedged = (_HEDGE.search(before.rsplit(",", 1)[-1]) or _HEDGE_AFTER.search(after.split(",", 1)[0])
-              or _HEDGE_AFTER.search(tail.split(",", 1)[0]) or _HEDGE.search(term))
+    hedged = (
+        _HEDGE.search(before.rsplit(",", 1)[-1])
+        or _HEDGE_AFTER.search(after.split(",", 1)[0])
+        or _HEDGE_AFTER.search(tail.split(",", 1)[0])
+        or _HEDGE.search(term)
+    )
     if hedged and not _NEG_BEFORE.search(_PSEUDO.sub(" ", before)):
         return "possible"
     if _PSEUDO.search(before):
         return "present"
-    if _NEG_BEFORE.search(before) or _CLEAR_BEFORE.search(before) or _NEG_AFTER.search(after) or _NONE_AFTER.match(tail_of_list) \
-            or re.search(r"\bnot\b", term):  # an organ statement that says "not": "the heart is not enlarged"
+    if (
+        _NEG_BEFORE.search(before)
+        or _CLEAR_BEFORE.search(before)
+        or _NEG_AFTER.search(after)
+        or _NONE_AFTER.match(tail_of_list)
+        or re.search(r"\bnot\b", term)
+    ):  # an organ statement that says "not": "the heart is not enlarged"
         return "absent"
     return "present"
 
@@ -157,7 +223,9 @@ def merge(model_findings: list[dict], sentence: str, body_part: str | None) -> l
     return place(kept + [f for name, f in found.items() if name not in stated], sentence, body_part)
 
 
-_SIZE = re.compile(r"(?<![\w.])(\d*\.?\d+(?:\s*(?:x|by|times)\s*\d*\.?\d+)*)\s*(mm|cm|millimet(?:er|re)s?|centimet(?:er|re)s?)\b")
+_SIZE = re.compile(
+    r"(?<![\w.])(\d*\.?\d+(?:\s*(?:x|by|times)\s*\d*\.?\d+)*)\s*(mm|cm|millimet(?:er|re)s?|centimet(?:er|re)s?)\b"
+)
 
 
 @cache
@@ -169,7 +237,9 @@ def _location_patterns() -> list[tuple[re.Pattern, str]]:
         for surface in surfaces:
             spellings.setdefault(vocab.squash(surface.removeprefix("the ")), name)
     ordered = sorted(spellings.items(), key=lambda item: -len(item[0]))
-    return [(re.compile(r"\b" + re.escape(key).replace(r"\ ", r"\s+") + r"\b"), name) for key, name in ordered]
+    return [
+        (re.compile(r"\b" + re.escape(key).replace(r"\ ", r"\s+") + r"\b"), name) for key, name in ordered
+    ]
 
 
 def _locations(text: str) -> list[str]:
@@ -188,7 +258,11 @@ def _said(location: str, words: str, locations: list[str]) -> bool:
     name = vocab.resolve_location(location)
     if name in locations or locations:
         return name in locations
-    return all(re.search(rf"\b{re.escape(w)}\b", words) for w in vocab.squash(name or location).split() if w not in ("space", "spaces"))
+    return all(
+        re.search(rf"\b{re.escape(w)}\b", words)
+        for w in vocab.squash(name or location).split()
+        if w not in ("space", "spaces")
+    )
 
 
 def place(findings: list[dict], sentence: str, body_part: str | None) -> list[dict]:
@@ -206,11 +280,14 @@ def place(findings: list[dict], sentence: str, body_part: str | None) -> list[di
     spans = sorted(_terms(text, body_part))
     owned: dict[str, str] = {}
     for i, (start, end, name) in enumerate(spans):
-        following = text[end:spans[i + 1][0] if i + 1 < len(spans) else len(text)]
+        following = text[end : spans[i + 1][0] if i + 1 < len(spans) else len(text)]
         owned.setdefault(name, (text[:start] + " ; " if i == 0 else "") + text[start:end] + " ; " + following)
     for f in findings:
         words = owned.get(vocab.resolve_observation(f["observation"], body_part) or f["observation"], text)
-        locations, sizes = _locations(_mask(words, _terms(words, body_part))), [m.group(0) for m in _SIZE.finditer(words)]
+        locations, sizes = (
+            _locations(_mask(words, _terms(words, body_part))),
+            [m.group(0) for m in _SIZE.finditer(words)],
+        )
         if f.get("location") and not _said(f["location"], words, locations):
             f["location"] = None
         if f.get("size") and parse_size_mm(f["size"]) not in {parse_size_mm(s) for s in sizes}:

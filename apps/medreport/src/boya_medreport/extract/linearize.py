@@ -15,7 +15,9 @@ malformed piece is dropped, never guessed.
 import re
 
 STATUSES = ("present", "absent", "possible")
-_PIECE = re.compile(r"^\s*(?P<obs>[^=@#|]+?)\s*=\s*(?P<status>present|absent|possible)\s*(?:@\s*(?P<loc>[^@#|]+?))?\s*(?:#\s*(?P<size>[^@#|]+?))?\s*$")
+_PIECE = re.compile(
+    r"^\s*(?P<obs>[^=@#|]+?)\s*=\s*(?P<status>present|absent|possible)\s*(?:@\s*(?P<loc>[^@#|]+?))?\s*(?:#\s*(?P<size>[^@#|]+?))?\s*$"
+)
 
 
 def linearize(findings: list[dict]) -> str:
@@ -43,5 +45,12 @@ def parse(text: str) -> list[dict]:
     for piece in text.split("|"):
         match = _PIECE.match(piece)
         if match:
-            findings.append({"observation": match["obs"], "status": match["status"], "location": match["loc"], "size": match["size"]})
+            findings.append(
+                {
+                    "observation": match["obs"],
+                    "status": match["status"],
+                    "location": match["loc"],
+                    "size": match["size"],
+                }
+            )
     return findings

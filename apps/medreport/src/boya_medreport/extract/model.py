@@ -34,8 +34,12 @@ def train_tokenizer(texts, vocab_size: int = 1500):
     tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
     tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-                                  show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=SPECIAL,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     tokenizer.train_from_iterator(texts, trainer)
     return tokenizer
 
@@ -43,8 +47,16 @@ def train_tokenizer(texts, vocab_size: int = 1500):
 def build_model(vocab_size: int, size: str = "small"):
     from transformers import T5Config, T5ForConditionalGeneration
 
-    config = T5Config(vocab_size=vocab_size, dropout_rate=0.0, feed_forward_proj="relu", pad_token_id=PAD, eos_token_id=EOS,
-                      decoder_start_token_id=PAD, tie_word_embeddings=True, **SIZES[size])
+    config = T5Config(
+        vocab_size=vocab_size,
+        dropout_rate=0.0,
+        feed_forward_proj="relu",
+        pad_token_id=PAD,
+        eos_token_id=EOS,
+        decoder_start_token_id=PAD,
+        tie_word_embeddings=True,
+        **SIZES[size],
+    )
     return T5ForConditionalGeneration(config)
 
 
@@ -54,7 +66,11 @@ def save(model, tokenizer, out_dir, recipe: dict) -> Path:
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to("cpu").half().contiguous() for k, v in model.state_dict().items() if k != "lm_head.weight"}
+    state = {
+        k: v.detach().to("cpu").half().contiguous()
+        for k, v in model.state_dict().items()
+        if k != "lm_head.weight"
+    }
     state.pop("encoder.embed_tokens.weight", None)
     state.pop("decoder.embed_tokens.weight", None)
     save_file(state, str(out / "model.safetensors"))
@@ -76,14 +92,20 @@ class Extractor:
 
         directory = Path(directory or WEIGHTS_DIR)
         if not (directory / "model.safetensors").exists():
-            raise BoyaError(f"no extraction model in {directory}: train one with `boya train medreport-extract` "
-                            "or `boya medreport train --install`")
+            raise BoyaError(
+                f"no extraction model in {directory}: train one with `boya train medreport-extract` "
+                "or `boya medreport train --install`"
+            )
         self.directory = directory
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         config = json.loads((directory / "config.json").read_text())
         state = {k: v.float() for k, v in load_file(str(directory / "model.safetensors")).items()}
         self.model = T5Greedy(state, config)
-        self.recipe = json.loads((directory / "recipe.json").read_text()) if (directory / "recipe.json").exists() else {}
+        self.recipe = (
+            json.loads((directory / "recipe.json").read_text())
+            if (directory / "recipe.json").exists()
+            else {}
+        )
         self._torch = torch
 
     def encode(self, texts: list[str], max_tokens: int = 128) -> list[list[int]]:
@@ -100,7 +122,9 @@ class Extractor:
         attention = (input_ids != PAD).long()
         attention[:, 0] = 1
         with torch.inference_mode():
-            out = self.model.generate(input_ids, attention, start=PAD, eos=EOS, pad=PAD, max_new_tokens=max_new_tokens)
+            out = self.model.generate(
+                input_ids, attention, start=PAD, eos=EOS, pad=PAD, max_new_tokens=max_new_tokens
+            )
         return [self.tokenizer.decode([t for t in row.tolist() if t > UNK]).strip() for row in out]
 
 

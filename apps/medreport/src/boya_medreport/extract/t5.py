@@ -20,20 +20,31 @@ def expected_keys(config: dict) -> set[str]:
     keys = {"shared.weight", "encoder.final_layer_norm.weight", "decoder.final_layer_norm.weight"}
     if not config.get("tie_word_embeddings", True):
         keys.add("lm_head.weight")
-    for stack, layers, parts in (("encoder", config["num_layers"], ("SelfAttention",)),
-                                 ("decoder", config.get("num_decoder_layers") or config["num_layers"],
-                                  ("SelfAttention", "EncDecAttention"))):
+    for stack, layers, parts in (
+        ("encoder", config["num_layers"], ("SelfAttention",)),
+        (
+            "decoder",
+            config.get("num_decoder_layers") or config["num_layers"],
+            ("SelfAttention", "EncDecAttention"),
+        ),
+    ):
         keys.add(f"{stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight")
         for i in range(layers):
             for j, part in enumerate(parts):
                 keys |= {f"{stack}.block.{i}.layer.{j}.{part}.{n}.weight" for n in attention}
                 keys.add(f"{stack}.block.{i}.layer.{j}.layer_norm.weight")
             ff = f"{stack}.block.{i}.layer.{len(parts)}"
-            keys |= {f"{ff}.DenseReluDense.wi.weight", f"{ff}.DenseReluDense.wo.weight", f"{ff}.layer_norm.weight"}
+            keys |= {
+                f"{ff}.DenseReluDense.wi.weight",
+                f"{ff}.DenseReluDense.wo.weight",
+                f"{ff}.layer_norm.weight",
+            }
     return keys
 
 
-def relative_buckets(relative: torch.Tensor, bidirectional: bool, num_buckets: int, max_distance: int) -> torch.Tensor:
+def relative_buckets(
+    relative: torch.Tensor, bidirectional: bool, num_buckets: int, max_distance: int
+) -> torch.Tensor:
     """T5's bucket of each (key - query) distance: exact for small ones, logarithmic up to ``max_distance``."""
     buckets = torch.zeros_like(relative)
     if bidirectional:
@@ -43,9 +54,14 @@ def relative_buckets(relative: torch.Tensor, bidirectional: bool, num_buckets: i
     else:
         relative = -torch.clamp(relative, max=0)
     max_exact = num_buckets // 2
-    large = max_exact + (
-        torch.log(relative.float().clamp(min=1) / max_exact) / math.log(max_distance / max_exact) * (num_buckets - max_exact)
-    ).long()
+    large = (
+        max_exact
+        + (
+            torch.log(relative.float().clamp(min=1) / max_exact)
+            / math.log(max_distance / max_exact)
+            * (num_buckets - max_exact)
+        ).long()
+    )
     large = large.clamp(max=num_buckets - 1)
     return buckets + torch.where(relative < max_exact, relative, large)
 
@@ -55,11 +71,15 @@ class T5Greedy:
 
     def __init__(self, state: dict[str, torch.Tensor], config: dict):
         if config.get("is_gated_act") or config.get("dense_act_fn", "relu") != "relu":
-            raise BoyaError("the extraction model must use T5's ReLU feed-forward (as `boya train medreport-extract` builds it)")
+            raise BoyaError(
+                "the extraction model must use T5's ReLU feed-forward (as `boya train medreport-extract` builds it)"
+            )
         missing, unexpected = expected_keys(config) - state.keys(), state.keys() - expected_keys(config)
         if missing or unexpected:
-            raise BoyaError(f"the extraction weights do not match their config (missing {sorted(missing)[:3]}, "
-                            f"unexpected {sorted(unexpected)[:3]})")
+            raise BoyaError(
+                f"the extraction weights do not match their config (missing {sorted(missing)[:3]}, "
+                f"unexpected {sorted(unexpected)[:3]})"
+            )
         self.w = state
         self.heads, self.d_kv = config["num_heads"], config["d_kv"]
         self.eps = config.get("layer_norm_epsilon", 1e-6)
@@ -90,13 +110,20 @@ class T5Greedy:
 
     def _feed_forward(self, x, prefix):
         h = self._norm(x, f"{prefix}.layer_norm.weight")
-        return x + torch.relu(h @ self.w[f"{prefix}.DenseReluDense.wi.weight"].T) @ self.w[f"{prefix}.DenseReluDense.wo.weight"].T
+        return (
+            x
+            + torch.relu(h @ self.w[f"{prefix}.DenseReluDense.wi.weight"].T)
+            @ self.w[f"{prefix}.DenseReluDense.wo.weight"].T
+        )
 
     def encode(self, input_ids: torch.Tensor, attention: torch.Tensor):
         """Encoder states and the additive mask of padded positions, (batch, 1, 1, length)."""
         x = self.w["shared.weight"][input_ids]
         mask = (1.0 - attention[:, None, None, :].float()) * torch.finfo(torch.float32).min
-        bias = self._bias("encoder", torch.arange(input_ids.shape[1]), input_ids.shape[1], bidirectional=True) + mask
+        bias = (
+            self._bias("encoder", torch.arange(input_ids.shape[1]), input_ids.shape[1], bidirectional=True)
+            + mask
+        )
         for i in range(self.encoder_layers):
             p = f"encoder.block.{i}.layer.0"
             h = self._norm(x, f"{p}.layer_norm.weight")
@@ -106,7 +133,16 @@ class T5Greedy:
             x = self._feed_forward(x, f"encoder.block.{i}.layer.1")
         return self._norm(x, "encoder.final_layer_norm.weight"), mask
 
-    def generate(self, input_ids: torch.Tensor, attention: torch.Tensor, *, start: int, eos: int, pad: int, max_new_tokens: int):
+    def generate(
+        self,
+        input_ids: torch.Tensor,
+        attention: torch.Tensor,
+        *,
+        start: int,
+        eos: int,
+        pad: int,
+        max_new_tokens: int,
+    ):
         """Greedy token ids (batch, steps) after ``start``; rows that ended are padded with ``pad``."""
         memory, memory_mask = self.encode(input_ids, attention)
         cross = []
@@ -135,7 +171,9 @@ class T5Greedy:
                 q = self._split(h @ self.w[f"{a}.q.weight"].T)
                 x = x + self._attend(q, *cross[i], memory_mask, self.w[f"{a}.o.weight"])
                 x = self._feed_forward(x, f"{p}.2")
-            logits = (self._norm(x[:, -1], "decoder.final_layer_norm.weight") * self.output_scale) @ self.head.T
+            logits = (
+                self._norm(x[:, -1], "decoder.final_layer_norm.weight") * self.output_scale
+            ) @ self.head.T
             token = torch.where(done, torch.full_like(token, pad), logits.argmax(-1))
             out.append(token)
             done |= token == eos

@@ -18,7 +18,9 @@ def _profile_schedule(value: str | None):
     try:
         wait, warmup, active = (int(part) for part in value.split(","))
     except ValueError:
-        raise BoyaError(f"--profile takes WAIT,WARMUP,ACTIVE step counts (e.g. 1,1,3), got {value!r}") from None
+        raise BoyaError(
+            f"--profile takes WAIT,WARMUP,ACTIVE step counts (e.g. 1,1,3), got {value!r}"
+        ) from None
     return (wait, warmup, active)
 
 
@@ -28,7 +30,9 @@ def _profile_schedule(value: str | None):
 @click.option("--max-steps", type=int, help="Optimizer steps to run.")
 @click.option("--precision", help="32, bf16-mixed, 16-mixed, bf16-true or auto.")
 @click.option("--compile", "compile_mode", help="off, model or regions (torch.compile with inductor).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output directory [default: runs/RECIPE].")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False), help="Output directory [default: runs/RECIPE]."
+)
 @click.option("--resume", is_flag=True, help="Continue bit-identically from the newest checkpoint in --out.")
 @click.option("--threads", type=int, help="Intra-op CPU threads [default: 1].")
 @click.option("--data", type=click.Path(), help="Recipe input (e.g. the text file for text-lm).")
@@ -37,7 +41,9 @@ def _profile_schedule(value: str | None):
 @click.option("--batch-size", type=int)
 @click.option("--grad-accum", type=int, help="Micro-batches per optimizer step (token-exact).")
 @click.option("--device", help="auto, cpu or cuda.")
-@click.option("--strategy", help="single, or under torchrun: ddp, fsdp, tp, pp, fsdp+tp (batch size is global).")
+@click.option(
+    "--strategy", help="single, or under torchrun: ddp, fsdp, tp, pp, fsdp+tp (batch size is global)."
+)
 @click.option("--tp-size", type=int, help="Tensor-parallel degree for tp/fsdp+tp.")
 @click.option("--pp-schedule", help="Pipeline schedule for pp: gpipe or 1f1b.")
 @click.option("--pp-microbatches", type=int, help="Micro-batches per pipeline step [default: 2 x stages].")
@@ -45,9 +51,15 @@ def _profile_schedule(value: str | None):
 @click.option("--save-every", type=int, help="Checkpoint every N steps.")
 @click.option("--eval-every", type=int, help="Evaluate every N steps.")
 @click.option("--log-every", type=int, help="Write a metrics row every N steps.")
-@click.option("--logger", "loggers", multiple=True,
-              help="Metric logger, repeatable: jsonl, csv, tensorboard (pip install tensorboard) [default: jsonl].")
-@click.option("--profile", help="Profile WAIT,WARMUP,ACTIVE steps: Chrome trace + top-ops table in OUT/profile.")
+@click.option(
+    "--logger",
+    "loggers",
+    multiple=True,
+    help="Metric logger, repeatable: jsonl, csv, tensorboard (pip install tensorboard) [default: jsonl].",
+)
+@click.option(
+    "--profile", help="Profile WAIT,WARMUP,ACTIVE steps: Chrome trace + top-ops table in OUT/profile."
+)
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 def train(recipe, list_recipes, out_dir, profile, no_progress, as_json, **options):
@@ -65,14 +77,18 @@ def train(recipe, list_recipes, out_dir, profile, no_progress, as_json, **option
     from ..runtime.config import TrainConfig
 
     renamed = {"compile_mode": "compile"}
-    overrides = {renamed.get(key, key): value for key, value in options.items() if value not in (None, False, ())}
+    overrides = {
+        renamed.get(key, key): value for key, value in options.items() if value not in (None, False, ())
+    }
     overrides["out_dir"] = out_dir or f"runs/{recipe}"
     overrides["profile"] = _profile_schedule(profile)
     if "pp_split" in overrides:
         try:
             overrides["pp_split"] = tuple(int(part) for part in overrides["pp_split"].split(","))
         except ValueError:
-            raise BoyaError(f"--pp-split takes block indices like 2,4, got {overrides['pp_split']!r}") from None
+            raise BoyaError(
+                f"--pp-split takes block indices like 2,4, got {overrides['pp_split']!r}"
+            ) from None
     if no_progress:
         overrides["progress"] = False
     config = TrainConfig(**{**found.defaults, **overrides})

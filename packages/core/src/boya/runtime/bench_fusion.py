@@ -26,5 +26,8 @@ def run(model_name: str = "hf-gpt2", threads: int = 1) -> dict:
     rows = byte_chunks(sample_text(), BENCH_GPT.block_size)[:8]
     batch = {"input_ids": rows, "labels": rows}
     model, _, loss_fn, described = build_model(model_name)
-    return {"model": model_name, "model_description": f"{described}, train step fwd+bwd, batch 8x{BENCH_GPT.block_size}",
-            **fusion_report(model, loss_fn, batch)}
+    return {
+        "model": model_name,
+        "model_description": f"{described}, train step fwd+bwd, batch 8x{BENCH_GPT.block_size}",
+        **fusion_report(model, loss_fn, batch),
+    }

@@ -32,8 +32,15 @@ def _peak_flops(name: str) -> float | None:
     return next((flops for key, flops in PEAK_BF16_FLOPS.items() if key in name), None)
 
 
-def run(steps: int = 30, warmup: int = 5, batch_size: int = 16, block_size: int = 512, n_layer: int = 12,
-        n_embd: int = 768, n_head: int = 12) -> dict:
+def run(
+    steps: int = 30,
+    warmup: int = 5,
+    batch_size: int = 16,
+    block_size: int = 512,
+    n_layer: int = 12,
+    n_embd: int = 768,
+    n_head: int = 12,
+) -> dict:
     if not torch.cuda.is_available():
         raise BoyaError("boya bench gpu needs a CUDA GPU; on a CPU use `boya bench train`")
     torch.backends.cuda.matmul.allow_tf32 = False  # fp32 means fp32: TF32 would be a fourth precision
@@ -46,17 +53,33 @@ def run(steps: int = 30, warmup: int = 5, batch_size: int = 16, block_size: int 
     initial = GPT(config).state_dict()
     params = sum(v.numel() for v in initial.values())
     name = torch.cuda.get_device_name()
-    result = {"device": name, "torch": torch.__version__, "model": {**config.to_dict(), "parameters": params},
-              "batch": f"{batch_size}x{block_size}", "steps_timed": steps, "variants": {}}
+    result = {
+        "device": name,
+        "torch": torch.__version__,
+        "model": {**config.to_dict(), "parameters": params},
+        "batch": f"{batch_size}x{block_size}",
+        "steps_timed": steps,
+        "variants": {},
+    }
     curves = {}
     for precision, compile_mode in VARIANTS:
         label = {"32": "fp32"}.get(precision, precision) + ("" if compile_mode == "off" else "+compile")
         model = GPT(config)
         model.load_state_dict(initial)
         with tempfile.TemporaryDirectory(prefix="boya-bench-gpu-") as tmp:
-            train_config = TrainConfig(out_dir=str(Path(tmp)), max_steps=total, batch_size=batch_size, lr=3e-4,
-                                       warmup_steps=10, shuffle=False, device="cuda", precision=precision,
-                                       compile=compile_mode, progress=False, log_every=1000)
+            train_config = TrainConfig(
+                out_dir=str(Path(tmp)),
+                max_steps=total,
+                batch_size=batch_size,
+                lr=3e-4,
+                warmup_steps=10,
+                shuffle=False,
+                device="cuda",
+                precision=precision,
+                compile=compile_mode,
+                progress=False,
+                log_every=1000,
+            )
             trainer = Trainer(model, train_config, loss_fn=lm_loss)
             torch.cuda.reset_peak_memory_stats()
             times, losses, scales, skipped = [], [], [], 0
@@ -67,9 +90,14 @@ def run(steps: int = 30, warmup: int = 5, batch_size: int = 16, block_size: int 
                     scales.append(metrics["loss_scale"])
         step_s = statistics.median(times[warmup:total])
         tokens_per_s = batch_size * block_size / step_s
-        figures = {"step_ms": round(step_s * 1e3, 2), "tokens_per_s": round(tokens_per_s),
-                   "first_step_s": round(times[0], 2), "final_loss": round(losses[-1], 4), "skipped_steps": skipped,
-                   "peak_memory_gb": round(torch.cuda.max_memory_allocated() / 1e9, 2)}
+        figures = {
+            "step_ms": round(step_s * 1e3, 2),
+            "tokens_per_s": round(tokens_per_s),
+            "first_step_s": round(times[0], 2),
+            "final_loss": round(losses[-1], 4),
+            "skipped_steps": skipped,
+            "peak_memory_gb": round(torch.cuda.max_memory_allocated() / 1e9, 2),
+        }
         if scales:
             figures["loss_scale"] = {"first": scales[0], "last": scales[-1]}
         peak = _peak_flops(name)
@@ -82,7 +110,9 @@ def run(steps: int = 30, warmup: int = 5, batch_size: int = 16, block_size: int 
     base = result["variants"]["fp32"]["step_ms"]
     for label, figures in result["variants"].items():
         figures["speedup_vs_fp32"] = round(base / figures["step_ms"], 2)
-        figures["loss_max_diff_vs_fp32"] = round(max(abs(a - b) for a, b in zip(curves["fp32"], curves[label], strict=True)), 4)
+        figures["loss_max_diff_vs_fp32"] = round(
+            max(abs(a - b) for a, b in zip(curves["fp32"], curves[label], strict=True)), 4
+        )
     result["fp32_loss_first_last"] = [round(curves["fp32"][0], 4), round(curves["fp32"][-1], 4)]
     return result
 

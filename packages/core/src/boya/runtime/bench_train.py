@@ -64,8 +64,12 @@ def hf_gpt2_loss(model: torch.nn.Module, batch: dict) -> tuple[torch.Tensor, tor
     """:func:`lm_loss` for transformers' GPT-2: the loss is computed outside the model (no ``labels=``)."""
     logits = _hf_logits(model, batch["input_ids"])
     labels = batch["labels"][:, 1:]
-    loss_sum = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), labels.reshape(-1),
-                               ignore_index=IGNORE_INDEX, reduction="sum")
+    loss_sum = F.cross_entropy(
+        logits[:, :-1].reshape(-1, logits.shape[-1]).float(),
+        labels.reshape(-1),
+        ignore_index=IGNORE_INDEX,
+        reduction="sum",
+    )
     return loss_sum, (labels != IGNORE_INDEX).sum()
 
 
@@ -79,21 +83,34 @@ def build_model(name: str):
     """
     if name == "core":
         model = GPT(BENCH_GPT)
-        described = (f"core: boya GPT n_layer={BENCH_GPT.n_layer} n_embd={BENCH_GPT.n_embd} n_head={BENCH_GPT.n_head} "
-                     f"vocab={BENCH_GPT.vocab_size}")
+        described = (
+            f"core: boya GPT n_layer={BENCH_GPT.n_layer} n_embd={BENCH_GPT.n_embd} n_head={BENCH_GPT.n_head} "
+            f"vocab={BENCH_GPT.vocab_size}"
+        )
         return model, _core_logits, lm_loss, described
     if name != "hf-gpt2":
         raise BoyaError(f"unknown benchmark model {name!r}; choose one of: {', '.join(MODELS)}")
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    config = GPT2Config(n_layer=BENCH_GPT.n_layer, n_embd=BENCH_GPT.n_embd, n_head=BENCH_GPT.n_head,
-                        vocab_size=BENCH_GPT.vocab_size, n_positions=BENCH_GPT.block_size,
-                        resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, use_cache=False,
-                        bos_token_id=None, eos_token_id=None)  # 50256 would lie outside the vocabulary
+    config = GPT2Config(
+        n_layer=BENCH_GPT.n_layer,
+        n_embd=BENCH_GPT.n_embd,
+        n_head=BENCH_GPT.n_head,
+        vocab_size=BENCH_GPT.vocab_size,
+        n_positions=BENCH_GPT.block_size,
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,
+        use_cache=False,
+        bos_token_id=None,
+        eos_token_id=None,
+    )  # 50256 would lie outside the vocabulary
     model = GPT2LMHeadModel(config)
     model.loss_type = "ForCausalLM"
-    described = (f"hf-gpt2: transformers GPT2LMHeadModel n_layer={config.n_layer} n_embd={config.n_embd} "
-                 f"n_head={config.n_head} vocab={config.vocab_size}")
+    described = (
+        f"hf-gpt2: transformers GPT2LMHeadModel n_layer={config.n_layer} n_embd={config.n_embd} "
+        f"n_head={config.n_head} vocab={config.vocab_size}"
+    )
     return model, _hf_logits, hf_gpt2_loss, described
 
 
@@ -117,7 +134,9 @@ def _mean_lm_loss(model: torch.nn.Module, logits_fn, batch: dict) -> torch.Tenso
 class PlainLoop:
     def __init__(self, model: torch.nn.Module, logits_fn, batches: list[dict]):
         self.model, self.logits_fn, self.batches, self.step = model, logits_fn, batches, 0
-        self.optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.0)  # as TrainConfig's default
+        self.optimizer = torch.optim.AdamW(
+            model.parameters(), lr=LR, weight_decay=0.0
+        )  # as TrainConfig's default
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _warmup_factor)
 
     def __next__(self) -> float:
@@ -138,7 +157,9 @@ class AccelerateLoop(PlainLoop):
 
         super().__init__(model, logits_fn, batches)
         self.accelerator = Accelerator(cpu=True)
-        self.model, self.optimizer, self.scheduler = self.accelerator.prepare(self.model, self.optimizer, self.scheduler)
+        self.model, self.optimizer, self.scheduler = self.accelerator.prepare(
+            self.model, self.optimizer, self.scheduler
+        )
 
     def __next__(self) -> float:
         batch = self.batches[self.step]
@@ -153,11 +174,27 @@ class AccelerateLoop(PlainLoop):
 
 
 class TrainerLoop:
-    def __init__(self, model: torch.nn.Module, loss_fn, batches: list[dict], out_dir: Path, compile_mode: str,
-                 threads: int):
-        config = TrainConfig(out_dir=str(out_dir), max_steps=len(batches), lr=LR, warmup_steps=WARMUP_STEPS,
-                             clip_grad=CLIP, shuffle=False, compile=compile_mode, threads=threads, progress=False,
-                             log_every=10)
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        loss_fn,
+        batches: list[dict],
+        out_dir: Path,
+        compile_mode: str,
+        threads: int,
+    ):
+        config = TrainConfig(
+            out_dir=str(out_dir),
+            max_steps=len(batches),
+            lr=LR,
+            warmup_steps=WARMUP_STEPS,
+            clip_grad=CLIP,
+            shuffle=False,
+            compile=compile_mode,
+            threads=threads,
+            progress=False,
+            log_every=10,
+        )
         self.steps = Trainer(model, config, loss_fn=loss_fn).steps(batches)
 
     def __next__(self) -> float:
@@ -184,8 +221,14 @@ def _status_mb(field: str) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(steps: int = 10, repeats: int = 5, warmup: int = 3, threads: int = 1, compile_on: bool = True,
-        model_name: str = "hf-gpt2") -> dict:
+def run(
+    steps: int = 10,
+    repeats: int = 5,
+    warmup: int = 3,
+    threads: int = 1,
+    compile_on: bool = True,
+    model_name: str = "hf-gpt2",
+) -> dict:
     """Run the benchmark and return its figures (see the module docstring)."""
     import importlib.util
 
@@ -200,8 +243,9 @@ def run(steps: int = 10, repeats: int = 5, warmup: int = 3, threads: int = 1, co
         "trainer": TrainerLoop(copy.deepcopy(base), loss_fn, batches, Path(tmp.name) / "off", "off", threads),
     }
     if compile_on:
-        loops["compiled"] = TrainerLoop(copy.deepcopy(base), loss_fn, batches, Path(tmp.name) / "model", "model",
-                                        threads)
+        loops["compiled"] = TrainerLoop(
+            copy.deepcopy(base), loss_fn, batches, Path(tmp.name) / "model", "model", threads
+        )
     has_accelerate = importlib.util.find_spec("accelerate") is not None
     if has_accelerate:
         loops["accelerate"] = AccelerateLoop(copy.deepcopy(base), logits_fn, batches)
@@ -235,7 +279,9 @@ def run(steps: int = 10, repeats: int = 5, warmup: int = 3, threads: int = 1, co
         out = []
         for r in range(repeats):
             window = slice(warmup + r * steps, warmup + (r + 1) * steps)
-            out.append(statistics.median(times[numerator][window]) / statistics.median(times[denominator][window]))
+            out.append(
+                statistics.median(times[numerator][window]) / statistics.median(times[denominator][window])
+            )
         return out
 
     def summary(values: list[float]) -> dict:
@@ -253,8 +299,12 @@ def run(steps: int = 10, repeats: int = 5, warmup: int = 3, threads: int = 1, co
         "overhead": statistics.median(ratios("trainer", "plain", cpu)) - 1,
         "overhead_cpu_ratio": summary(ratios("trainer", "plain", cpu)),
         "overhead_wall_ratio": summary(ratios("trainer", "plain", wall)),
-        "loss_max_diff": max(abs(a - b) for name in names if name != "compiled"
-                             for a, b in zip(losses["plain"], losses[name], strict=True)),
+        "loss_max_diff": max(
+            abs(a - b)
+            for name in names
+            if name != "compiled"
+            for a, b in zip(losses["plain"], losses[name], strict=True)
+        ),
         "peak_rss_mb": peak,
         "step_rss_growth_mb": step_growth,
         "first_step_wall_s": first_step_s,
@@ -267,8 +317,11 @@ def run(steps: int = 10, repeats: int = 5, warmup: int = 3, threads: int = 1, co
         diffs = [abs(a - b) for a, b in zip(losses["plain"], losses["compiled"], strict=True)]
         worst = max(range(total), key=diffs.__getitem__)
         result["compiled_loss_max_diff"] = diffs[worst]
-        result["compiled_loss_max_diff_at"] = {"step": worst + 1, "plain": losses["plain"][worst],
-                                               "compiled": losses["compiled"][worst]}
+        result["compiled_loss_max_diff_at"] = {
+            "step": worst + 1,
+            "plain": losses["plain"][worst],
+            "compiled": losses["compiled"][worst],
+        }
     if has_accelerate:
         result["accelerate_overhead"] = statistics.median(ratios("accelerate", "plain", cpu)) - 1
     return result

@@ -41,7 +41,9 @@ def latest_checkpoint(root: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def save_checkpoint(root: Path, step: int, model: torch.nn.Module, state: dict, meta: dict, keep_last: int) -> Path:
+def save_checkpoint(
+    root: Path, step: int, model: torch.nn.Module, state: dict, meta: dict, keep_last: int
+) -> Path:
     """Write ``step``'s checkpoint atomically under ``root`` and delete all but the newest ``keep_last``."""
     root.mkdir(parents=True, exist_ok=True)
     for leftover in root.glob(".tmp-*"):  # from a write that was killed: never complete, safe to drop
@@ -95,7 +97,9 @@ def load_checkpoint(path: Path, model: torch.nn.Module) -> dict:
     try:
         return torch.load(path / STATE_FILE, weights_only=True, map_location="cpu")
     except Exception as error:  # noqa: BLE001 - any unreadable state file is the user's corrupt checkpoint
-        raise BoyaError(f"checkpoint {path} is corrupt: cannot read {STATE_FILE} ({type(error).__name__})") from None
+        raise BoyaError(
+            f"checkpoint {path} is corrupt: cannot read {STATE_FILE} ({type(error).__name__})"
+        ) from None
 
 
 def load_weights(file: Path, model: torch.nn.Module) -> None:
@@ -106,7 +110,11 @@ def load_weights(file: Path, model: torch.nn.Module) -> None:
     except (SafetensorError, OSError, ValueError) as error:
         raise BoyaError(f"{file} is not a readable safetensors file ({error})") from None
     expected = {key: tuple(value.shape) for key, value in model.state_dict().items()}
-    reshaped = [f"{key} {shapes[key]} vs {expected[key]}" for key in shapes if key in expected and shapes[key] != expected[key]]
+    reshaped = [
+        f"{key} {shapes[key]} vs {expected[key]}"
+        for key in shapes
+        if key in expected and shapes[key] != expected[key]
+    ]
     unexpected = [key for key in shapes if key not in expected]
     if reshaped or unexpected:
         raise BoyaError(_mismatch(file, model, reshaped=reshaped, unexpected=unexpected))

@@ -99,7 +99,9 @@ class TrainConfig:
         _choice("strategy", self.strategy, STRATEGIES)
         _choice("pp_schedule", self.pp_schedule, PIPELINE_SCHEDULES)
         if self.tp_size < 0 or self.pp_microbatches < 0:
-            raise BoyaError(f"tp_size and pp_microbatches must be >= 0, got {self.tp_size} and {self.pp_microbatches}")
+            raise BoyaError(
+                f"tp_size and pp_microbatches must be >= 0, got {self.tp_size} and {self.pp_microbatches}"
+            )
         _choice("device", self.device, ("auto", "cpu", "cuda"))
         for logger in self.loggers:
             _choice("logger", logger, LOGGERS)
@@ -112,7 +114,9 @@ class TrainConfig:
             raise BoyaError(f"batch_size must be at least 1, got {self.batch_size}")
         if self.threads is not None and self.threads < 1:
             raise BoyaError(f"threads must be at least 1, got {self.threads}")
-        if self.profile is not None and (len(self.profile) != 3 or min(self.profile) < 0 or self.profile[2] < 1):
+        if self.profile is not None and (
+            len(self.profile) != 3 or min(self.profile) < 0 or self.profile[2] < 1
+        ):
             raise BoyaError(f"profile must be (wait, warmup, active) with active >= 1, got {self.profile}")
 
     def replace(self, **changes) -> "TrainConfig":

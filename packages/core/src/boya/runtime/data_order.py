@@ -48,6 +48,8 @@ class DataOrder:
 
     def load_state_dict(self, state: dict) -> None:
         if state["n_items"] != self.n_items:
-            raise BoyaError(f"the checkpoint was taken on {state['n_items']} training items, this data has {self.n_items}")
+            raise BoyaError(
+                f"the checkpoint was taken on {state['n_items']} training items, this data has {self.n_items}"
+            )
         self.epoch, self.cursor = int(state["epoch"]), int(state["cursor"])
         self._order = self._epoch_order()

@@ -31,7 +31,9 @@ from torch.utils._python_dispatch import TorchDispatchMode
 def set_inductor_cache_dir(cache_dir: str | None) -> str:
     """Point inductor's on-disk caches at ``cache_dir`` (or keep ``$TORCHINDUCTOR_CACHE_DIR``, else ``~/.cache/boya/inductor``)."""
     if cache_dir is None:
-        cache_dir = os.environ.get("TORCHINDUCTOR_CACHE_DIR") or str(Path.home() / ".cache" / "boya" / "inductor")
+        cache_dir = os.environ.get("TORCHINDUCTOR_CACHE_DIR") or str(
+            Path.home() / ".cache" / "boya" / "inductor"
+        )
     os.environ["TORCHINDUCTOR_CACHE_DIR"] = cache_dir
     return cache_dir
 
@@ -47,7 +49,9 @@ def compile_for_training(model: torch.nn.Module, loss_fn, mode: str, cache_dir: 
     if mode == "off":
         return model, loss_fn
     set_inductor_cache_dir(cache_dir)
-    blocks = [block for module in model.modules() if isinstance(module, torch.nn.ModuleList) for block in module]
+    blocks = [
+        block for module in model.modules() if isinstance(module, torch.nn.ModuleList) for block in module
+    ]
     if mode == "model" or not blocks:  # nothing repeated to compile region by region
         return model, torch.compile(loss_fn)
     for block in blocks:
@@ -97,7 +101,13 @@ def count_launches(wrapper_code: str) -> Counter:
         match = _LAUNCH.match(line.strip())
         if match:
             fn = match["fn"]
-            kind = "fused" if fn.startswith(("cpp_fused_", "triton_")) else "extern" if fn.startswith("extern_") else "fallback"
+            kind = (
+                "fused"
+                if fn.startswith(("cpp_fused_", "triton_"))
+                else "extern"
+                if fn.startswith("extern_")
+                else "fallback"
+            )
             launches[kind] += 1
     return launches
 

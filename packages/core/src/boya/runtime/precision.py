@@ -76,7 +76,9 @@ def resolve_precision(name: str, device: torch.device) -> PrecisionPolicy:
     if name == "auto":
         name = _auto(device)
     if name not in ("32", "bf16-mixed", "16-mixed", "bf16-true"):
-        raise BoyaError(f"unknown precision {name!r}; choose one of: 32, bf16-mixed, 16-mixed, bf16-true, auto")
+        raise BoyaError(
+            f"unknown precision {name!r}; choose one of: 32, bf16-mixed, 16-mixed, bf16-true, auto"
+        )
     if "bf16" in name and device.type == "cuda" and not cuda_supports_bf16():
         raise BoyaError(f"precision {name!r}: this GPU cannot compute in bfloat16; use 16-mixed or 32")
     if device.type == "cpu":

@@ -19,7 +19,9 @@ TABLE_FILE = "top_ops.txt"
 class StepProfiler:
     """Context manager; call :meth:`step` after every optimizer step."""
 
-    def __init__(self, out_dir: Path, wait: int, warmup: int, active: int, device: torch.device, row_limit: int = 20):
+    def __init__(
+        self, out_dir: Path, wait: int, warmup: int, active: int, device: torch.device, row_limit: int = 20
+    ):
         self.out_dir = Path(out_dir)
         self.row_limit = row_limit
         self.table: str | None = None
@@ -44,6 +46,8 @@ class StepProfiler:
     def _write(self, prof) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         prof.export_chrome_trace(str(self.out_dir / TRACE_FILE))
-        sort_by = "self_cuda_time_total" if ProfilerActivity.CUDA in prof.activities else "self_cpu_time_total"
+        sort_by = (
+            "self_cuda_time_total" if ProfilerActivity.CUDA in prof.activities else "self_cpu_time_total"
+        )
         self.table = prof.key_averages().table(sort_by=sort_by, row_limit=self.row_limit)
         (self.out_dir / TABLE_FILE).write_text(self.table + "\n")

@@ -58,7 +58,9 @@ class SingleProcess:
         return checkpoint.save_checkpoint(root, step, model, state, meta, keep_last)
 
     def load_checkpoint(self, path, model, optimizer) -> dict:
-        if (Path(path) / ".metadata").is_file():  # written by a distributed strategy: DCP gathers its shards here
+        if (
+            Path(path) / ".metadata"
+        ).is_file():  # written by a distributed strategy: DCP gathers its shards here
             from .distributed import sharded_checkpoint
 
             return sharded_checkpoint.load(Path(path), model, optimizer, env=None)

@@ -63,7 +63,9 @@ class Trainer:
             self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
         )
         self.scheduler = scheduler or torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
-        self.scaler = self.precision.grad_scaler(config.grad_scaler_init_scale, config.grad_scaler_growth_interval)
+        self.scaler = self.precision.grad_scaler(
+            config.grad_scaler_init_scale, config.grad_scaler_growth_interval
+        )
         self.out_dir = Path(config.out_dir)
         self.step = 0
         self.metrics: dict = {}
@@ -116,7 +118,9 @@ class Trainer:
                 f"{self.out_dir} already holds checkpoints; pass --resume to continue, or choose another --out"
             )
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        model, self._loss_fn = compile_for_training(self.model, self.loss_fn, config.compile, config.compile_cache_dir)
+        model, self._loss_fn = compile_for_training(
+            self.model, self.loss_fn, config.compile, config.compile_cache_dir
+        )
         self.train_model = self.strategy.wrap(model)
         self._loss_fn = self.strategy.wrap_loss(self._loss_fn)
         counts_before = compile_counts() if config.compile != "off" else {}
@@ -131,7 +135,9 @@ class Trainer:
                     self.metrics = self._train_step(train_data, order)
                     self.step += 1
                     if self.step == first_step and config.compile != "off":
-                        self.metrics.update({key: n - counts_before[key] for key, n in compile_counts().items()})
+                        self.metrics.update(
+                            {key: n - counts_before[key] for key, n in compile_counts().items()}
+                        )
                         progress.console.print(_compile_line(self.metrics))
                     plugins.call_each("on_step_end", trainer=self, step=self.step, metrics=self.metrics)
                     progress.update(task, completed=self.step, info=_progress_info(self.metrics))
@@ -172,13 +178,17 @@ class Trainer:
                 with self.precision.autocast():
                     loss_sum, n_tokens = self._loss_fn(self.train_model, batch)
                 n_tokens = int(n_tokens)
-                if norm is None:  # one divisor for the whole window (and every rank), fixed before the first backward
+                if (
+                    norm is None
+                ):  # one divisor for the whole window (and every rank), fixed before the first backward
                     norm = self.strategy.max_over_ranks(max(n_tokens, 1)) * config.grad_accum
                 loss = loss_sum.float() / norm
                 (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
             loss_total += loss_sum.detach().double().cpu()
             tokens += n_tokens
-        loss_total, total_tokens = self.strategy.sum_over_ranks(torch.stack([loss_total, torch.tensor(float(tokens), dtype=torch.float64)]))
+        loss_total, total_tokens = self.strategy.sum_over_ranks(
+            torch.stack([loss_total, torch.tensor(float(tokens), dtype=torch.float64)])
+        )
         total_tokens = int(total_tokens)
         if self.scaler is not None:
             self.scaler.unscale_(self.optimizer)
@@ -196,7 +206,9 @@ class Trainer:
             skipped = not bool(torch.isfinite(grad_norm))
             if not skipped:
                 self.optimizer.step()
-        with warnings.catch_warnings():  # a skipped step still counts: the schedule advances (torch warns about it)
+        with (
+            warnings.catch_warnings()
+        ):  # a skipped step still counts: the schedule advances (torch warns about it)
             warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step()` before")
             self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
@@ -238,8 +250,14 @@ class Trainer:
                 total += loss_sum.double().cpu()
                 tokens += int(n_tokens)
         self.model.train()
-        total, tokens = self.strategy.sum_over_ranks(torch.stack([total, torch.tensor(float(tokens), dtype=torch.float64)]))
-        return {"eval_loss": float(total) / max(float(tokens), 1.0), "eval_tokens": int(tokens), "eval_step": self.step}
+        total, tokens = self.strategy.sum_over_ranks(
+            torch.stack([total, torch.tensor(float(tokens), dtype=torch.float64)])
+        )
+        return {
+            "eval_loss": float(total) / max(float(tokens), 1.0),
+            "eval_tokens": int(tokens),
+            "eval_step": self.step,
+        }
 
     def _evaluate_and_check(self, eval_data) -> bool:
         """Evaluate, report through ``on_eval_end``, and say whether early stopping should stop now."""
@@ -276,7 +294,13 @@ class Trainer:
             "config": self.config.to_dict(),
         }
         path = self.strategy.save_checkpoint(
-            self.checkpoint_root, self.step, self.model, self.optimizer, self.state_dict(order), meta, self.config.keep_last
+            self.checkpoint_root,
+            self.step,
+            self.model,
+            self.optimizer,
+            self.state_dict(order),
+            meta,
+            self.config.keep_last,
         )
         plugins.call_each("on_checkpoint_saved", trainer=self, step=self.step, path=path)
         return path
@@ -294,7 +318,9 @@ class Trainer:
             self.scheduler.load_state_dict(state["scheduler"])
             if self.scaler is not None:
                 if not state["scaler"]:
-                    raise BoyaError(f"checkpoint {path} was not trained with 16-mixed; resume it with its own precision")
+                    raise BoyaError(
+                        f"checkpoint {path} was not trained with 16-mixed; resume it with its own precision"
+                    )
                 self.scaler.load_state_dict(state["scaler"])
             order.load_state_dict(state["data"])
             set_rng_state(state["rng"])
@@ -302,7 +328,9 @@ class Trainer:
             self.best_eval_loss = float(state["early_stopping"]["best"])
             self.evals_without_improvement = int(state["early_stopping"]["bad_evals"])
         except (KeyError, ValueError, RuntimeError, TypeError) as error:
-            raise BoyaError(f"checkpoint {path} does not match this run ({type(error).__name__}: {error})") from None
+            raise BoyaError(
+                f"checkpoint {path} does not match this run ({type(error).__name__}: {error})"
+            ) from None
 
     def save_model(self, path: Path) -> Path:
         """Write the weights alone as safetensors, atomically (temp file + rename)."""
@@ -353,5 +381,7 @@ def _compile_line(metrics: dict) -> str:
         f"{metrics['graphs']} graphs; first step {metrics['step_time_s']:.1f} s"
     )
     if metrics["graphs"] == 0:
-        line += " - nothing was compiled (torch skips torch.nn's own blocks in 'regions'; try --compile model)"
+        line += (
+            " - nothing was compiled (torch skips torch.nn's own blocks in 'regions'; try --compile model)"
+        )
     return line

@@ -75,5 +75,11 @@ def upgrade():
 
 
 def downgrade():
-    for table in ("exercise_served", "exercise_estimates", "exercise_attempts", "exercise_students", "exercise_hardness"):
+    for table in (
+        "exercise_served",
+        "exercise_estimates",
+        "exercise_attempts",
+        "exercise_students",
+        "exercise_hardness",
+    ):
         op.drop_table(table)

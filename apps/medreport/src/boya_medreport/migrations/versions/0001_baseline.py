@@ -72,5 +72,10 @@ def upgrade():
 
 
 def downgrade():
-    for table in ("medreport_report_versions", "medreport_outbox", "medreport_audit_events", "medreport_reports"):
+    for table in (
+        "medreport_report_versions",
+        "medreport_outbox",
+        "medreport_audit_events",
+        "medreport_reports",
+    ):
         op.drop_table(table)

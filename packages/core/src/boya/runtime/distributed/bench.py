@@ -23,11 +23,33 @@ def run(nproc: int, strategies: str, steps: int, layers: int, width: int, batch_
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with tempfile.TemporaryDirectory(prefix="boya-bench-dist-") as tmp:
-        command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(nproc), "--master-port",
-                   str(port), "-m", "boya.runtime.distributed.parity", "--out", tmp, "--strategies", strategies,
-                   "--steps", str(steps), "--layers", str(layers), "--width", str(width),
-                   "--batch-size", str(batch_size), "--profile"]
-        done = subprocess.run(command, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True)
+        command = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc-per-node",
+            str(nproc),
+            "--master-port",
+            str(port),
+            "-m",
+            "boya.runtime.distributed.parity",
+            "--out",
+            tmp,
+            "--strategies",
+            strategies,
+            "--steps",
+            str(steps),
+            "--layers",
+            str(layers),
+            "--width",
+            str(width),
+            "--batch-size",
+            str(batch_size),
+            "--profile",
+        ]
+        done = subprocess.run(
+            command, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True
+        )
         result_file = Path(tmp) / "parity.json"
         if done.returncode != 0 or not result_file.is_file():
             tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
@@ -35,8 +57,13 @@ def run(nproc: int, strategies: str, steps: int, layers: int, width: int, batch_
         raw = json.loads(result_file.read_text())
     single = raw["single"]
     summary = {
-        "processes": raw["processes"], "backend": raw["backend"], "model": raw["model"], "steps": steps,
-        "global_batch": batch_size, "single_step_seconds": single["step_seconds"], "strategies": {},
+        "processes": raw["processes"],
+        "backend": raw["backend"],
+        "model": raw["model"],
+        "steps": steps,
+        "global_batch": batch_size,
+        "single_step_seconds": single["step_seconds"],
+        "strategies": {},
     }
     for name, figures in raw["strategies"].items():
         if "error" in figures:
@@ -47,6 +74,7 @@ def run(nproc: int, strategies: str, steps: int, layers: int, width: int, batch_
             "step_seconds": figures["step_seconds"],
             "scaling_efficiency": figures["scaling_efficiency"],
             "comm_seconds_per_step": figures["comm_seconds_per_step"],
-            "comm_fraction": figures["comm_seconds_per_step"] / figures["profiled_step_seconds"],  # same (profiled) step
+            "comm_fraction": figures["comm_seconds_per_step"]
+            / figures["profiled_step_seconds"],  # same (profiled) step
         }
     return summary

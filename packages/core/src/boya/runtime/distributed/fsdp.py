@@ -31,7 +31,9 @@ def mixed_precision_policy(precision: str, device: torch.device):
 
 def repeated_blocks(model: torch.nn.Module) -> list[torch.nn.Module]:
     """The children of every ``nn.ModuleList`` in ``model``: the units worth sharding one by one."""
-    return [block for module in model.modules() if isinstance(module, torch.nn.ModuleList) for block in module]
+    return [
+        block for module in model.modules() if isinstance(module, torch.nn.ModuleList) for block in module
+    ]
 
 
 def apply_fsdp(model: torch.nn.Module, mesh, policy) -> torch.nn.Module:

@@ -77,7 +77,9 @@ def device_mesh(env: DistEnv, shape: tuple[int, ...], names: tuple[str, ...]):
     for dim in shape:
         size *= dim
     if size != env.world_size:
-        raise BoyaError(f"a {'x'.join(map(str, shape))} mesh needs {size} processes, torchrun started {env.world_size}")
+        raise BoyaError(
+            f"a {'x'.join(map(str, shape))} mesh needs {size} processes, torchrun started {env.world_size}"
+        )
     return init_device_mesh(env.device.type, shape, mesh_dim_names=names)
 
 

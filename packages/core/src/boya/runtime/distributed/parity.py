@@ -41,8 +41,20 @@ from ..trainer import Trainer
 from .launch import init_from_torchrun, log
 
 TINY = GPTConfig(vocab_size=256, block_size=16, n_layer=2, n_head=2, n_embd=32)
-COMM_OPS = ("c10d", "gloo", "nccl", "all_reduce", "allreduce", "reduce_scatter", "all_gather", "allgather",
-            "broadcast", "send", "recv", "barrier")
+COMM_OPS = (
+    "c10d",
+    "gloo",
+    "nccl",
+    "all_reduce",
+    "allreduce",
+    "reduce_scatter",
+    "all_gather",
+    "allgather",
+    "broadcast",
+    "send",
+    "recv",
+    "barrier",
+)
 
 
 def tiny_data(model_config: GPTConfig = TINY, examples: int = 64) -> TokenChunks:
@@ -65,19 +77,50 @@ def build_model(name: str, model_config: GPTConfig):
 def hf_gpt2_config(model_config: GPTConfig):
     from transformers import GPT2Config
 
-    return GPT2Config(n_layer=model_config.n_layer, n_embd=model_config.n_embd, n_head=model_config.n_head,
-                      vocab_size=model_config.vocab_size, n_positions=model_config.block_size, resid_pdrop=0.0,
-                      embd_pdrop=0.0, attn_pdrop=0.0, use_cache=False, bos_token_id=None, eos_token_id=None)
+    return GPT2Config(
+        n_layer=model_config.n_layer,
+        n_embd=model_config.n_embd,
+        n_head=model_config.n_head,
+        vocab_size=model_config.vocab_size,
+        n_positions=model_config.block_size,
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,
+        use_cache=False,
+        bos_token_id=None,
+        eos_token_id=None,
+    )
 
 
-def train_curve(strategy: str, out_dir: Path, steps: int, model_config: GPTConfig, batch_size: int,
-                grad_accum: int, profile: bool = False, model: str = "core", **overrides) -> dict:
+def train_curve(
+    strategy: str,
+    out_dir: Path,
+    steps: int,
+    model_config: GPTConfig,
+    batch_size: int,
+    grad_accum: int,
+    profile: bool = False,
+    model: str = "core",
+    **overrides,
+) -> dict:
     """Train ``model`` from seed 0 under ``strategy``; return the loss curve, step times and (rank 0) comm time."""
     torch.manual_seed(0)
     network, loss_fn = build_model(model, model_config)
-    config = TrainConfig(out_dir=str(out_dir), max_steps=steps, lr=3e-3, batch_size=batch_size, grad_accum=grad_accum,
-                         strategy=strategy, seed=0, threads=1, progress=False, loggers=(), clip_grad=1.0,
-                         device="cpu", **overrides)
+    config = TrainConfig(
+        out_dir=str(out_dir),
+        max_steps=steps,
+        lr=3e-3,
+        batch_size=batch_size,
+        grad_accum=grad_accum,
+        strategy=strategy,
+        seed=0,
+        threads=1,
+        progress=False,
+        loggers=(),
+        clip_grad=1.0,
+        device="cpu",
+        **overrides,
+    )
     trainer = Trainer(network, config, loss_fn=loss_fn)
     losses, times, comm = [], [], 0.0
     profiler = None
@@ -93,12 +136,22 @@ def train_curve(strategy: str, out_dir: Path, steps: int, model_config: GPTConfi
             profiler.start()  # profile step 2 only: step 1 initialises lazily, later steps are timed unprofiled
         elif profiler is not None and len(losses) == 2:
             profiler.stop()
-            comm = sum(event.self_cpu_time_total for event in profiler.key_averages()
-                       if any(op in event.key.lower() for op in COMM_OPS)) / 1e6
+            comm = (
+                sum(
+                    event.self_cpu_time_total
+                    for event in profiler.key_averages()
+                    if any(op in event.key.lower() for op in COMM_OPS)
+                )
+                / 1e6
+            )
     timed = times[2:] if profile else times[1:]
-    return {"losses": losses, "step_seconds": statistics.median(timed or times),
-            "tokens_per_step": metrics["tokens"], "comm_seconds_per_step": comm,
-            "profiled_step_seconds": times[1] if profile and len(times) > 1 else None}
+    return {
+        "losses": losses,
+        "step_seconds": statistics.median(timed or times),
+        "tokens_per_step": metrics["tokens"],
+        "comm_seconds_per_step": comm,
+        "profiled_step_seconds": times[1] if profile and len(times) > 1 else None,
+    }
 
 
 def max_weight_diff(path_a: Path, path_b: Path) -> float:
@@ -117,18 +170,33 @@ def main(argv=None) -> int:
     parser.add_argument("--grad-accum", type=int, default=2)
     parser.add_argument("--layers", type=int, default=TINY.n_layer)
     parser.add_argument("--width", type=int, default=TINY.n_embd)
-    parser.add_argument("--profile", action="store_true", help="Measure communication time with torch.profiler.")
-    parser.add_argument("--resume-check", action="store_true", help="Also stop each sharded run and resume it.")
-    parser.add_argument("--tp-helper-check", action="store_true", help="Also check TensorParallel on a 2-layer MLP.")
+    parser.add_argument(
+        "--profile", action="store_true", help="Measure communication time with torch.profiler."
+    )
+    parser.add_argument(
+        "--resume-check", action="store_true", help="Also stop each sharded run and resume it."
+    )
+    parser.add_argument(
+        "--tp-helper-check", action="store_true", help="Also check TensorParallel on a 2-layer MLP."
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     env = init_from_torchrun("parity")
     out = Path(args.out)
     model_config = GPTConfig(vocab_size=256, block_size=16, n_layer=args.layers, n_head=2, n_embd=args.width)
-    common = {"steps": args.steps, "model_config": model_config, "batch_size": args.batch_size,
-              "grad_accum": args.grad_accum}
-    results = {"processes": env.world_size, "backend": env.backend, "steps": args.steps,
-               "model": model_config.to_dict(), "strategies": {}}
+    common = {
+        "steps": args.steps,
+        "model_config": model_config,
+        "batch_size": args.batch_size,
+        "grad_accum": args.grad_accum,
+    }
+    results = {
+        "processes": env.world_size,
+        "backend": env.backend,
+        "steps": args.steps,
+        "model": model_config.to_dict(),
+        "strategies": {},
+    }
     runs = [(spec, *spec.partition("@")[::2]) for spec in args.strategies.split(",")]
     references = {}
     if env.is_main:
@@ -154,12 +222,16 @@ def main(argv=None) -> int:
             run.update(_resume_check(name, model, out / f"{run_dir.name}-resume", common, env))
         if env.is_main:
             reference = references[model]
-            run["loss_max_diff"] = max(abs(a - b) for a, b in zip(run["losses"], reference["losses"], strict=True))
-            run["weight_max_diff"] = max_weight_diff(run_dir / "model.safetensors",
-                                                     out / f"single-{model}" / "model.safetensors")
+            run["loss_max_diff"] = max(
+                abs(a - b) for a, b in zip(run["losses"], reference["losses"], strict=True)
+            )
+            run["weight_max_diff"] = max_weight_diff(
+                run_dir / "model.safetensors", out / f"single-{model}" / "model.safetensors"
+            )
             if model == "hf-gpt2":
-                run["hf_reload"] = hf_reload_check(run_dir / "model.safetensors",
-                                                   out / f"single-{model}" / "model.safetensors", model_config)
+                run["hf_reload"] = hf_reload_check(
+                    run_dir / "model.safetensors", out / f"single-{model}" / "model.safetensors", model_config
+                )
             one = reference["tokens_per_step"] / reference["step_seconds"]
             run["scaling_efficiency"] = run["tokens_per_step"] / run["step_seconds"] / (env.world_size * one)
             run["wall_seconds"] = time.perf_counter() - started
@@ -192,16 +264,22 @@ def _resume_check(name: str, model: str, out_dir: Path, common: dict, env) -> di
     found = {"resumed_losses": first["losses"] + second["losses"]}
     if name in RESHARDS_TO_ONE and model == "core":
         found.update(_reshard_check(name, out_dir, kept, first["losses"], common, env))
-    elif name in ("tp", "fsdp+tp") and env.is_main:  # a reshaping plan (GPT-2's q/k/v view): refused, with advice
+    elif (
+        name in ("tp", "fsdp+tp") and env.is_main
+    ):  # a reshaping plan (GPT-2's q/k/v view): refused, with advice
         try:
-            train_curve("single", out_dir.with_name(f"{out_dir.name}-on-one"), model=model, **common, resume=str(kept))
+            train_curve(
+                "single", out_dir.with_name(f"{out_dir.name}-on-one"), model=model, **common, resume=str(kept)
+            )
         except BoyaError as error:
             found["resume_on_one_error"] = str(error)
     dist.barrier()
     return found
 
 
-def _reshard_check(name: str, out_dir: Path, kept: Path, first_losses: list[float], common: dict, env) -> dict:
+def _reshard_check(
+    name: str, out_dir: Path, kept: Path, first_losses: list[float], common: dict, env
+) -> dict:
     """N -> 1: rank 0 alone resumes the N-process checkpoint ``kept``. 1 -> N: rank 0 alone trains ``steps - 1``
     steps, then all ranks resume its one-process checkpoint under ``name``. Both give full loss curves."""
     steps = common["steps"]
@@ -212,8 +290,12 @@ def _reshard_check(name: str, out_dir: Path, kept: Path, first_losses: list[floa
         found["resumed_on_one_losses"] = first_losses + alone["losses"]
         before = train_curve("single", one, **{**common, "steps": steps - 1})
     dist.barrier()
-    after = train_curve(name, out_dir.with_name(f"{out_dir.name}-one-to-n"), **common,
-                        resume=str(one / "checkpoints" / f"step-{steps - 1:08d}"))
+    after = train_curve(
+        name,
+        out_dir.with_name(f"{out_dir.name}-one-to-n"),
+        **common,
+        resume=str(one / "checkpoints" / f"step-{steps - 1:08d}"),
+    )
     if env.is_main:
         found["resumed_from_one_losses"] = before["losses"] + after["losses"]
     return found
@@ -236,7 +318,10 @@ def hf_reload_check(exported: Path, reference: Path, model_config: GPTConfig) ->
         problems[file] = sorted(f"{kind}: {key}" for kind, keys in info.items() for key in keys)
         with torch.no_grad():
             logits.append(model.eval()(input_ids=tokens).logits)
-    return {"loading_problems": problems[exported], "logits_max_diff": float((logits[0] - logits[1]).abs().max())}
+    return {
+        "loading_problems": problems[exported],
+        "logits_max_diff": float((logits[0] - logits[1]).abs().max()),
+    }
 
 
 def tp_helper_check(width: int = 8, hidden: int = 16) -> dict:
@@ -260,7 +345,9 @@ def tp_helper_check(width: int = 8, hidden: int = 16) -> dict:
     tp.split(split[2], "rowwise")
     got = split(x)
     got.pow(2).sum().backward()
-    grad_diff = max(float((p.grad.full_tensor() - full_grads[name]).abs().max()) for name, p in split.named_parameters())
+    grad_diff = max(
+        float((p.grad.full_tensor() - full_grads[name]).abs().max()) for name, p in split.named_parameters()
+    )
 
     rank, size = dist.get_rank(), dist.get_world_size()
     rows = slice(rank * hidden // size, (rank + 1) * hidden // size)

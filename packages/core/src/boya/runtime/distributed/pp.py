@@ -52,7 +52,9 @@ def stage_boundaries(n_blocks: int, stages: int, split: tuple[int, ...] | None) 
         split = tuple(round(n_blocks * index / stages) for index in range(1, stages))
     starts = [0, *split, n_blocks]
     if len(split) != stages - 1 or any(b <= a for a, b in zip(starts, starts[1:], strict=False)):
-        raise BoyaError(f"pp_split {tuple(split)} must give {stages - 1} increasing block indices inside 1..{n_blocks - 1}")
+        raise BoyaError(
+            f"pp_split {tuple(split)} must give {stages - 1} increasing block indices inside 1..{n_blocks - 1}"
+        )
     return [range(a, b) for a, b in zip(starts, starts[1:], strict=False)]
 
 
@@ -61,7 +63,9 @@ class PipelineStrategy(ProcessGroupStrategy):
 
     def __init__(self, env, config):
         if env.world_size < 2:
-            raise BoyaError("--strategy pp needs at least 2 processes (one per stage); start torchrun with --nproc-per-node 2")
+            raise BoyaError(
+                "--strategy pp needs at least 2 processes (one per stage); start torchrun with --nproc-per-node 2"
+            )
         super().__init__(env, config, dp_size=1, dp_rank=0, dp_group=None)
         self.stages = env.world_size
         self.last_rank = self.stages - 1
@@ -83,28 +87,43 @@ class PipelineStrategy(ProcessGroupStrategy):
 
         stage = PipelineStage(model, self.rank, self.stages, self.env.device)
         schedule = {"gpipe": ScheduleGPipe, "1f1b": Schedule1F1B}[self.config.pp_schedule]
-        self.schedule = schedule(stage, n_microbatches=self.microbatches, loss_fn=self._microbatch_loss, scale_grads=False)
+        self.schedule = schedule(
+            stage, n_microbatches=self.microbatches, loss_fn=self._microbatch_loss, scale_grads=False
+        )
         return model
 
     def wrap_loss(self, loss_fn):
         if getattr(loss_fn, "__wrapped__", loss_fn) is not lm_loss and loss_fn is not lm_loss:
-            raise BoyaError("--strategy pp knows the pipeline form of the core GPT's lm_loss only; use ddp or fsdp")
+            raise BoyaError(
+                "--strategy pp knows the pipeline form of the core GPT's lm_loss only; use ddp or fsdp"
+            )
         return self._pipeline_loss
 
     def _microbatch_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), labels[:, 1:].reshape(-1),
-                               ignore_index=IGNORE_INDEX, reduction="sum") / self.scale
+        return (
+            F.cross_entropy(
+                logits[:, :-1].reshape(-1, logits.shape[-1]).float(),
+                labels[:, 1:].reshape(-1),
+                ignore_index=IGNORE_INDEX,
+                reduction="sum",
+            )
+            / self.scale
+        )
 
     def _pipeline_loss(self, model, batch: dict):
         """Run forward and backward of ``batch`` through the pipeline; return (loss sum, tokens) like ``lm_loss``."""
         input_ids, labels = batch["input_ids"], batch["labels"]
         if input_ids.shape[0] % self.microbatches:
-            raise BoyaError(f"a batch of {input_ids.shape[0]} examples cannot be split into {self.microbatches} "
-                            "pipeline micro-batches; choose --batch-size a multiple of --pp-microbatches")
+            raise BoyaError(
+                f"a batch of {input_ids.shape[0]} examples cannot be split into {self.microbatches} "
+                "pipeline micro-batches; choose --batch-size a multiple of --pp-microbatches"
+            )
         n_tokens = (labels[:, 1:] != IGNORE_INDEX).sum()
         training = torch.is_grad_enabled()
         window_scale = self.scale
-        if training and self.micro_index == 0:  # the trainer's divisor for this window, fixed at its first micro-batch
+        if (
+            training and self.micro_index == 0
+        ):  # the trainer's divisor for this window, fixed at its first micro-batch
             window_scale = self.scale = float(max(int(n_tokens), 1) * self.config.grad_accum)
         if not training:  # evaluation: plain sums, and the training window's divisor is left as it was
             self.scale = 1.0
@@ -145,7 +164,9 @@ class PipelineStrategy(ProcessGroupStrategy):
         return result.to(values.device)
 
     def total_norm(self, grads: list[torch.Tensor]) -> torch.Tensor:
-        if self.tied and self.rank == self.last_rank and self.stages > 1:  # the tied copy is counted on stage 0
+        if (
+            self.tied and self.rank == self.last_rank and self.stages > 1
+        ):  # the tied copy is counted on stage 0
             tied = self._tied_weight().grad
             grads = [g for g in grads if g is not tied]
         local = torch.nn.utils.get_total_norm(grads) if grads else torch.zeros(())
@@ -155,15 +176,30 @@ class PipelineStrategy(ProcessGroupStrategy):
 
     def save_checkpoint(self, root, step: int, model, optimizer, state: dict, meta: dict, keep_last: int):
         meta = {**meta, "strategy": self.name, "processes": self.processes}
-        return sharded_checkpoint.save(root, step, model, optimizer, state, meta, keep_last, self.env,
-                                       optimizer_key=f"optimizer_stage{self.rank}")
+        return sharded_checkpoint.save(
+            root,
+            step,
+            model,
+            optimizer,
+            state,
+            meta,
+            keep_last,
+            self.env,
+            optimizer_key=f"optimizer_stage{self.rank}",
+        )
 
     def load_checkpoint(self, path, model, optimizer) -> dict:
         """Same stage count and split only: each stage's optimizer state is stored under its own key."""
         from pathlib import Path
 
-        return sharded_checkpoint.load(Path(path), model, optimizer, self.env, optimizer_key=f"optimizer_stage{self.rank}",
-                                       strategy=self.name)
+        return sharded_checkpoint.load(
+            Path(path),
+            model,
+            optimizer,
+            self.env,
+            optimizer_key=f"optimizer_stage{self.rank}",
+            strategy=self.name,
+        )
 
     def save_model(self, model: nn.Module, path):
         """Gather every stage's weights on rank 0 and write them as one safetensors file."""
@@ -173,7 +209,9 @@ class PipelineStrategy(ProcessGroupStrategy):
         if self.is_main:
             merged = {name: tensor for part in parts for name, tensor in part.items()}
             if self.tied:
-                merged.pop("lm_head.weight", None)  # the same matrix as wte.weight, stored once as one process does
+                merged.pop(
+                    "lm_head.weight", None
+                )  # the same matrix as wte.weight, stored once as one process does
             sharded_checkpoint.write_safetensors(merged, path)
         dist.barrier()
         return path

@@ -19,7 +19,9 @@ from .launch import DistEnv
 class ProcessGroupStrategy:
     name = ""
 
-    def __init__(self, env: DistEnv, config, dp_size: int | None = None, dp_rank: int | None = None, dp_group=None):
+    def __init__(
+        self, env: DistEnv, config, dp_size: int | None = None, dp_rank: int | None = None, dp_group=None
+    ):
         self.env = env
         self.config = config
         self.rank = env.rank
@@ -76,7 +78,9 @@ class ProcessGroupStrategy:
             torch.nn.utils.clip_grads_with_norm_(params, max_norm, norm)
         return norm
 
-    def save_checkpoint(self, root: Path, step: int, model, optimizer, state: dict, meta: dict, keep_last: int) -> Path:
+    def save_checkpoint(
+        self, root: Path, step: int, model, optimizer, state: dict, meta: dict, keep_last: int
+    ) -> Path:
         meta = {**meta, "strategy": self.name, "processes": self.processes}
         return sharded_checkpoint.save(root, step, model, optimizer, state, meta, keep_last, self.env)
 

@@ -37,8 +37,17 @@ def _state_file(rank: int) -> str:
     return f"state-rank{rank:05d}.pt"
 
 
-def save(root: Path, step: int, model, optimizer, state: dict, meta: dict, keep_last: int, env: DistEnv,
-         optimizer_key: str = "optimizer") -> Path:
+def save(
+    root: Path,
+    step: int,
+    model,
+    optimizer,
+    state: dict,
+    meta: dict,
+    keep_last: int,
+    env: DistEnv,
+    optimizer_key: str = "optimizer",
+) -> Path:
     """Write ``step``'s sharded checkpoint; ``optimizer_key`` differs per rank when ranks hold different
     parameter groups (pipeline stages), whose ``param_groups`` DCP would otherwise merge into one."""
     import torch.distributed.checkpoint as dcp
@@ -53,7 +62,9 @@ def save(root: Path, step: int, model, optimizer, state: dict, meta: dict, keep_
     dist.barrier()
     model_state, optim_state = get_state_dict(model, optimizer)
     dcp.save({"model": model_state, optimizer_key: optim_state}, checkpoint_id=str(tmp))
-    torch.save({key: value for key, value in state.items() if key != "optimizer"}, tmp / _state_file(env.rank))
+    torch.save(
+        {key: value for key, value in state.items() if key != "optimizer"}, tmp / _state_file(env.rank)
+    )
     if env.is_main:
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
     dist.barrier()
@@ -67,8 +78,14 @@ def save(root: Path, step: int, model, optimizer, state: dict, meta: dict, keep_
     return final
 
 
-def load(path: Path, model, optimizer, env: DistEnv | None, optimizer_key: str = "optimizer",
-         strategy: str = "single") -> dict:
+def load(
+    path: Path,
+    model,
+    optimizer,
+    env: DistEnv | None,
+    optimizer_key: str = "optimizer",
+    strategy: str = "single",
+) -> dict:
     """Load a sharded checkpoint into ``model``/``optimizer`` (resharding as needed); return the trainer's state.
 
     ``env=None``: one process without a process group (``--strategy single``), DCP reads whole tensors.
@@ -84,13 +101,17 @@ def load(path: Path, model, optimizer, env: DistEnv | None, optimizer_key: str =
         if (path / MODEL_FILE).is_file() and env is not None and strategy in ONE_PROCESS_RESUMERS:
             return _load_one_process_checkpoint(path, model, optimizer)
         kind = "a single-process checkpoint" if (path / MODEL_FILE).is_file() else "not a sharded checkpoint"
-        raise BoyaError(f"checkpoint {path} is {kind}; --strategy {strategy} resumes only checkpoints written by "
-                        f"a distributed strategy (ddp, fsdp, tp and fsdp+tp also resume single-process ones)")
+        raise BoyaError(
+            f"checkpoint {path} is {kind}; --strategy {strategy} resumes only checkpoints written by "
+            f"a distributed strategy (ddp, fsdp, tp and fsdp+tp also resume single-process ones)"
+        )
     _check_pipeline_match(path, strategy, 1 if env is None else env.world_size)
     model_state, optim_state = get_state_dict(model, optimizer)
     loaded = {"model": model_state, optimizer_key: optim_state}
     try:
-        with warnings.catch_warnings():  # one process: DCP warns that it loads without a process group, as asked
+        with (
+            warnings.catch_warnings()
+        ):  # one process: DCP warns that it loads without a process group, as asked
             warnings.filterwarnings("ignore", message="torch.distributed is disabled")
             dcp.load(loaded, checkpoint_id=str(path), no_dist=env is None)
     except (Exception, CheckpointException) as error:  # noqa: BLE001 - CheckpointException (a BaseException) wraps each rank's failure
@@ -108,7 +129,9 @@ def load(path: Path, model, optimizer, env: DistEnv | None, optimizer_key: str =
     try:
         state = torch.load(file, weights_only=True, map_location="cpu")
     except Exception as error:  # noqa: BLE001 - a missing or unreadable state file is a corrupt checkpoint
-        raise BoyaError(f"checkpoint {path} is corrupt: cannot read {file.name} ({type(error).__name__})") from None
+        raise BoyaError(
+            f"checkpoint {path} is corrupt: cannot read {file.name} ({type(error).__name__})"
+        ) from None
     state["optimizer"] = optimizer.state_dict()
     return state
 
@@ -131,7 +154,9 @@ def _load_one_process_checkpoint(path: Path, model, optimizer) -> dict:
         weights = load_file(str(path / MODEL_FILE))
         state = torch.load(path / STATE_FILE, weights_only=True, map_location="cpu")
     except Exception as error:  # noqa: BLE001 - a missing or unreadable file is a corrupt checkpoint
-        raise BoyaError(f"checkpoint {path} is corrupt or incomplete ({type(error).__name__}: {error})") from None
+        raise BoyaError(
+            f"checkpoint {path} is corrupt or incomplete ({type(error).__name__}: {error})"
+        ) from None
     for group in _tied_groups(model):  # a tied matrix is stored once, under one of its names
         stored = next((weights[name] for name in group if name in weights), None)
         if stored is not None:
@@ -142,13 +167,22 @@ def _load_one_process_checkpoint(path: Path, model, optimizer) -> dict:
     try:
         optim_state = {
             "state": {order[index]: value for index, value in saved["state"].items()},
-            "param_groups": [{**group, "params": [order[index] for index in group["params"]]}
-                             for group in saved["param_groups"]],
+            "param_groups": [
+                {**group, "params": [order[index] for index in group["params"]]}
+                for group in saved["param_groups"]
+            ],
         }
-        set_state_dict(model, optimizer, model_state_dict=weights, optim_state_dict=optim_state,
-                       options=StateDictOptions(full_state_dict=True))
+        set_state_dict(
+            model,
+            optimizer,
+            model_state_dict=weights,
+            optim_state_dict=optim_state,
+            options=StateDictOptions(full_state_dict=True),
+        )
     except (KeyError, IndexError, RuntimeError, ValueError) as error:
-        raise BoyaError(f"checkpoint {path} does not match this model ({type(error).__name__}: {str(error)[:300]})") from None
+        raise BoyaError(
+            f"checkpoint {path} does not match this model ({type(error).__name__}: {str(error)[:300]})"
+        ) from None
     state["optimizer"] = optimizer.state_dict()
     return state
 
@@ -180,8 +214,10 @@ def _check_pipeline_match(path: Path, strategy: str, processes: int) -> None:
             f"torchrun --nproc-per-node {saved_processes}, or start a new run from its exported model.safetensors"
         )
     if strategy == "pp" and saved != "pp":
-        raise BoyaError(f"checkpoint {path} was written by --strategy {saved}; a pipeline run resumes only pp "
-                        f"checkpoints: resume it with --strategy {saved} (any world size), or ddp/fsdp")
+        raise BoyaError(
+            f"checkpoint {path} was written by --strategy {saved}; a pipeline run resumes only pp "
+            f"checkpoints: resume it with --strategy {saved} (any world size), or ddp/fsdp"
+        )
 
 
 def full_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:

@@ -78,8 +78,12 @@ class Replicated(ParallelStyle):
 
 
 def _replicate_inputs(_module, args, mesh):
-    return tuple(DTensor.from_local(arg, mesh, [Replicate()], run_check=False)
-                 if isinstance(arg, torch.Tensor) and not isinstance(arg, DTensor) else arg for arg in args)
+    return tuple(
+        DTensor.from_local(arg, mesh, [Replicate()], run_check=False)
+        if isinstance(arg, torch.Tensor) and not isinstance(arg, DTensor)
+        else arg
+        for arg in args
+    )
 
 
 def _local_outputs(_module, out, _mesh):
@@ -96,12 +100,18 @@ def gpt_plan(model: nn.Module) -> dict:
     }
     for index in range(len(model.h)):
         prefix = f"h.{index}"
-        plan.update({
-            f"{prefix}.ln1": Replicated(), f"{prefix}.ln2": Replicated(),
-            f"{prefix}.attn.q": ColwiseParallel(), f"{prefix}.attn.k": ColwiseParallel(),
-            f"{prefix}.attn.v": ColwiseParallel(), f"{prefix}.attn.o": RowwiseParallel(),
-            f"{prefix}.mlp.fc1": ColwiseParallel(), f"{prefix}.mlp.fc2": RowwiseParallel(),
-        })
+        plan.update(
+            {
+                f"{prefix}.ln1": Replicated(),
+                f"{prefix}.ln2": Replicated(),
+                f"{prefix}.attn.q": ColwiseParallel(),
+                f"{prefix}.attn.k": ColwiseParallel(),
+                f"{prefix}.attn.v": ColwiseParallel(),
+                f"{prefix}.attn.o": RowwiseParallel(),
+                f"{prefix}.mlp.fc1": ColwiseParallel(),
+                f"{prefix}.mlp.fc2": RowwiseParallel(),
+            }
+        )
     return plan
 
 
@@ -133,7 +143,9 @@ def apply_tp(model: nn.Module, tp_mesh):
     """Parallelize ``model`` in place with its registered plan; return the plan's ``export`` (or ``None``)."""
     heads = getattr(getattr(model, "config", None), "n_head", None)
     if heads is not None and heads % tp_mesh.size():
-        raise BoyaError(f"the model has {heads} attention heads: not divisible by the TP degree {tp_mesh.size()}")
+        raise BoyaError(
+            f"the model has {heads} attention heads: not divisible by the TP degree {tp_mesh.size()}"
+        )
     groups = _tie_groups(model)
     plan, export = _registered_plan(model)
     parallelize_module(model, tp_mesh, plan)
@@ -148,17 +160,26 @@ class TPStrategy(ProcessGroupStrategy):
         with_fsdp = config.strategy == "fsdp+tp"
         tp = config.tp_size or (min(2, env.world_size) if with_fsdp else env.world_size)
         if env.world_size % tp:
-            raise BoyaError(f"world size {env.world_size} is not divisible by the TP degree {tp}; "
-                            f"start a multiple of {tp} processes or pass another --tp-size")
+            raise BoyaError(
+                f"world size {env.world_size} is not divisible by the TP degree {tp}; "
+                f"start a multiple of {tp} processes or pass another --tp-size"
+            )
         dp = env.world_size // tp
         if dp > 1 and not with_fsdp:
-            raise BoyaError(f"--strategy tp uses every process for TP ({env.world_size}), not {tp}; "
-                            "for data parallel groups of TP ranks use --strategy fsdp+tp")
+            raise BoyaError(
+                f"--strategy tp uses every process for TP ({env.world_size}), not {tp}; "
+                "for data parallel groups of TP ranks use --strategy fsdp+tp"
+            )
         self.mesh = device_mesh(env, (dp, tp), ("dp", "tp"))
         self.name = config.strategy
         self.with_fsdp = with_fsdp
-        super().__init__(env, config, dp_size=dp, dp_rank=self.mesh["dp"].get_local_rank(),
-                         dp_group=self.mesh["dp"].get_group())
+        super().__init__(
+            env,
+            config,
+            dp_size=dp,
+            dp_rank=self.mesh["dp"].get_local_rank(),
+            dp_group=self.mesh["dp"].get_group(),
+        )
 
     def shard(self, model: nn.Module) -> nn.Module:
         self.export = apply_tp(model, self.mesh["tp"])
@@ -184,8 +205,10 @@ class TensorParallel:
         env = init_from_torchrun("tensor parallel", device)
         self.world_size = world_size or env.world_size
         if env.world_size != self.world_size:
-            raise BoyaError(f"TensorParallel(world_size={self.world_size}) needs {self.world_size} processes, "
-                            f"torchrun started {env.world_size}")
+            raise BoyaError(
+                f"TensorParallel(world_size={self.world_size}) needs {self.world_size} processes, "
+                f"torchrun started {env.world_size}"
+            )
         self.mesh = device_mesh(env, (self.world_size,), ("tp",))
 
     def split(self, layer: nn.Module, style: str = "colwise") -> nn.Module:
@@ -198,5 +221,8 @@ class TensorParallel:
 
     def all_reduce(self, x: torch.Tensor) -> torch.Tensor:
         """Sum ``x`` over the TP ranks (Megatron's "g": backward passes the gradient through unchanged)."""
-        return DTensor.from_local(x, self.mesh, [Partial()], run_check=False).redistribute(
-            self.mesh, [Replicate()]).to_local()
+        return (
+            DTensor.from_local(x, self.mesh, [Partial()], run_check=False)
+            .redistribute(self.mesh, [Replicate()])
+            .to_local()
+        )

@@ -44,7 +44,11 @@ def _replicated_input(x: torch.Tensor, mesh) -> torch.Tensor:
 
 def _summed_output(partial: torch.Tensor, mesh) -> torch.Tensor:
     """Megatron's "g": the ranks' partial outputs summed forward; backward, the gradient passed through."""
-    return DTensor.from_local(partial, mesh, [Partial()], run_check=False).redistribute(mesh, [Replicate()]).to_local()
+    return (
+        DTensor.from_local(partial, mesh, [Partial()], run_check=False)
+        .redistribute(mesh, [Replicate()])
+        .to_local()
+    )
 
 
 class ColwiseConv1D(nn.Module):
@@ -58,15 +62,19 @@ class ColwiseConv1D(nn.Module):
         if parts == 1:
             weight, bias, placements = conv.weight, conv.bias, ([Shard(1)], [Shard(0)])
         else:
-            weight, bias = conv.weight.view(n_in, parts, n_out // parts), conv.bias.view(parts, n_out // parts)
+            weight, bias = (
+                conv.weight.view(n_in, parts, n_out // parts),
+                conv.bias.view(parts, n_out // parts),
+            )
             placements = ([Shard(2)], [Shard(1)])
         self.weight = nn.Parameter(distribute_tensor(weight.detach(), mesh, placements[0]))
         self.bias = nn.Parameter(distribute_tensor(bias.detach(), mesh, placements[1]))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         weight, bias = self.weight.to_local(), self.bias.to_local()
-        return torch.addmm(bias.flatten(), _replicated_input(x, self.mesh).flatten(0, -2),
-                           weight.flatten(1)).view(*x.shape[:-1], -1)
+        return torch.addmm(
+            bias.flatten(), _replicated_input(x, self.mesh).flatten(0, -2), weight.flatten(1)
+        ).view(*x.shape[:-1], -1)
 
 
 class RowwiseConv1D(nn.Module):
@@ -115,10 +123,14 @@ def hf_gpt2_plan(model: nn.Module) -> dict:
     }
     for index in range(len(model.transformer.h)):
         prefix = f"transformer.h.{index}"
-        plan.update({
-            f"{prefix}.ln_1": Replicated(), f"{prefix}.ln_2": Replicated(),
-            f"{prefix}.attn": GPT2AttentionParallel(), f"{prefix}.mlp": GPT2MLPParallel(),
-        })
+        plan.update(
+            {
+                f"{prefix}.ln_1": Replicated(),
+                f"{prefix}.ln_2": Replicated(),
+                f"{prefix}.attn": GPT2AttentionParallel(),
+                f"{prefix}.mlp": GPT2MLPParallel(),
+            }
+        )
     return plan
 
 

@@ -42,8 +42,12 @@ class CausalSelfAttention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, time, _ = x.shape
         # (B, nh, T, hs); the head count is inferred so a tensor-parallel shard with fewer heads works too
-        q, k, v = (proj(x).view(batch, time, -1, self.head_dim).transpose(1, 2) for proj in (self.q, self.k, self.v))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0)
+        q, k, v = (
+            proj(x).view(batch, time, -1, self.head_dim).transpose(1, 2) for proj in (self.q, self.k, self.v)
+        )
+        y = F.scaled_dot_product_attention(
+            q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0
+        )
         return self.o(y.transpose(1, 2).reshape(batch, time, -1))
 
 
@@ -109,6 +113,9 @@ def lm_loss(model: nn.Module, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
     logits = model(batch["input_ids"])
     labels = batch["labels"][:, 1:]
     loss_sum = F.cross_entropy(
-        logits[:, :-1].reshape(-1, logits.shape[-1]).float(), labels.reshape(-1), ignore_index=IGNORE_INDEX, reduction="sum"
+        logits[:, :-1].reshape(-1, logits.shape[-1]).float(),
+        labels.reshape(-1),
+        ignore_index=IGNORE_INDEX,
+        reduction="sum",
     )
     return loss_sum, (labels != IGNORE_INDEX).sum()
