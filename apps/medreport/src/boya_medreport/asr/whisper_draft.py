@@ -15,7 +15,6 @@ drafting stops once the chance that the whole draft is right falls below ``min_c
 so unpredictable stretches (names, record numbers) cost single-token steps only.
 """
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -105,7 +104,7 @@ def dictation_drafter(tokenizer, tokenizer_file: Path, count: int = 300, seed: i
         encoded = tokenizer.encode_batch([" " + text.strip() for text in texts], add_special_tokens=False)
         return continuations([e.ids for e in encoded], ORDER)
 
-    sources = [Path(m.__file__) for m in (dictations, vocabulary, sys.modules[__name__])]
+    sources = [Path(dictations.__file__), Path(vocabulary.__file__), Path(__file__)]
     vocabulary_file = Path(vocabulary.__file__).parent / "data" / "medreport-vocabulary.json"
     key = content_key(tokenizer_file, *sources, vocabulary_file, f"{count} {seed} {ORDER}")
     return NgramDrafter(table_of(cached_arrays("drafter", key, build)))
@@ -126,8 +125,9 @@ def table_of(arrays: dict[str, np.ndarray]) -> dict:
 def continuations(sequences: list[list[int]], order: int) -> dict[str, np.ndarray]:
     """For every context of ``n`` = 1..``order`` tokens: its most frequent next token (lowest id on ties)
     and that token's share of the context's continuations, as arrays ``grams<n>`` (a row per context:
-    its ``n`` tokens, then the next one) and ``shares<n>`` (none for an ``n`` without contexts). Counted with numpy on 16-bit token ids
-    packed into one integer per context: a Python loop over a few hundred dictations took ~0.5 s."""
+    its ``n`` tokens, then the next one) and ``shares<n>`` (none for an ``n`` without contexts).
+    Counted with numpy on 16-bit token ids packed into one integer per context: a Python loop over a
+    few hundred dictations took ~0.5 s."""
     pad = -1  # separates sequences, so no n-gram spans two of them
     flat = np.concatenate(
         [np.asarray([*s, *[pad] * order], dtype=np.int64) for s in sequences] or [np.zeros(0)]
