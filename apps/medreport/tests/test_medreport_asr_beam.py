@@ -73,8 +73,8 @@ def test_the_batched_lookahead_equals_decoding_each_beam_from_scratch(random_tin
             hidden = model.decode(torch.tensor([PROMPT + context]), cache[:, :, :1], cross, 0)[:, -1]
             got = lookahead(model, head, cache, cross, len(PROMPT + context), head(hidden)[0], width=width,
                             steps=4, eos=eos, mask=torch.zeros(VOCAB), budget=budget)  # fmt: skip
-            assert got == scratch_lookahead(model, head, cross, context, width, 4, eos, budget)
-            tokens, ended = got
+            tokens, ended = scratch_lookahead(model, head, cross, context, width, 4, eos, budget)
+            assert got == tokens
             assert ended == (eos == ending) and len(tokens) > 1  # an end after a step, not at the start
             if not ended:  # steps + 1 tokens unless the budget is smaller; row 0 holds the context and
                 # the best beam's tokens but its last

@@ -78,9 +78,8 @@ def extract(source, model_dir, as_json):
         for i, line in enumerate(chunk):
             try:
                 clean(line)
-            except (
-                BoyaError
-            ) as error:  # a bad line gets an error object in its place, the others still come out in order
+            except BoyaError as error:
+                # a bad line gets an error object in its place, the others still come out in order
                 problems[i] = {"error": str(error)}
         reports = iter(extract_many([line for i, line in enumerate(chunk) if i not in problems], extractor))
         for i in range(len(chunk)):

@@ -36,18 +36,18 @@ def lookahead(
     eos: int,
     mask: torch.Tensor,
     budget: int,
-) -> tuple[list[int], bool]:
+) -> list[int]:
     """The best of ``width`` beams grown by ``steps`` decoder passes (``steps + 1`` tokens, fewer if the
     ``budget`` of tokens runs out) from a state whose next-token ``logits`` are given.
 
     ``cache`` (``width`` rows or more) holds the context in row 0 before ``position``; on return row 0
-    holds the best beam's tokens but its last, which is not fed yet. Returns those tokens and whether
-    the beam ended with ``eos`` (taken when ending is the single best continuation of a step).
+    holds the best beam's tokens but its last, which is not fed yet. Returns those tokens; they end
+    with ``eos`` when ending was the single best continuation of a step (no beam keeps ``eos`` else).
     """
     cache[:, :, 1:width, :, :position] = cache[:, :, :1, :, :position]
     ranked = torch.topk(torch.log_softmax(logits, dim=-1), width + 1)
     if int(ranked.indices[0]) == eos:
-        return [eos], True
+        return [eos]
     firsts = [
         (token, value)
         for token, value in zip(ranked.indices.tolist(), ranked.values.tolist(), strict=True)
@@ -69,7 +69,7 @@ def lookahead(
         for value, index in zip(values.tolist(), picked.tolist(), strict=True):
             row, token = index // (2 * width), int(row_tokens.flatten()[index])
             if token == eos and not kept:
-                return beams[row] + [token], True
+                return beams[row] + [token]
             if token != eos and len(kept) < width:
                 kept.append(beams[row] + [token])
                 kept_scores.append(value)
@@ -78,4 +78,4 @@ def lookahead(
         if rows != list(range(len(beams))):
             cache[:, :, : len(rows), :, start:position] = cache[:, :, rows, :, start:position]
         beams, scores = kept, torch.tensor(kept_scores)
-    return beams[0], False  # kept in score order: the best first, its cache in row 0
+    return beams[0]  # kept in score order: the best first, its cache in row 0

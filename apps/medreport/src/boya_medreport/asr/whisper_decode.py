@@ -108,9 +108,8 @@ def word_classes(vocabulary: dict[str, int], size: int) -> torch.Tensor:
     each id the tokenizer does not name (a padded embedding) has its own."""
     classes = list(range(len(vocabulary), len(vocabulary) + size))  # past any word's id: one class each
     ids, not_letters = {}, re.compile(r"[^a-z0-9]")
-    for token, index in sorted(
-        vocabulary.items(), key=lambda item: item[1]
-    ):  # the same ids, whatever the order
+    # in id order: the same class ids however the vocabulary is ordered
+    for token, index in sorted(vocabulary.items(), key=lambda item: item[1]):
         if index < size:
             word = token if token.startswith("<|") else not_letters.sub("", token.lower())
             classes[index] = ids.setdefault(word, len(ids))
@@ -188,7 +187,7 @@ class GreedyDecoder:
                 )
                 if logits is not None:
                     counts["accepted"] += len(new)
-                    beam, _ = lookahead(
+                    beam = lookahead(
                         model, self.head, cache, cross, start + row + 1, logits, width=self.beam_size,
                         steps=LOOKAHEAD, eos=eos, mask=mask, budget=max_new_tokens - len(tokens) - len(new),
                     )  # fmt: skip
