@@ -132,7 +132,7 @@ def test_int8_head_picks_exactly_the_fp32_argmax(tiny):
 def test_greedy_ids_equal_transformers_generate_with_a_prompt(tiny, prompt):
     model, tokenizer, directory = tiny
     samples = speechlike(1.5, seed=3)
-    transcriber = WhisperTranscriber(directory, beam_size=1)
+    transcriber = WhisperTranscriber(directory, beam_size=1, encoder_precision="fp32")  # transformers' is fp32
     features = log_mel(samples)
     prompt_ids = tokenizer.get_prompt_ids(prompt, return_tensors="pt") if prompt else None
     assert transcriber.previous_text_ids(prompt) == ([] if prompt is None else prompt_ids.tolist())
@@ -199,6 +199,24 @@ def test_decoder_linear_layers_run_on_fp16_weights(tiny):
     reference = load_whisper(tiny[2]).model.decoder.layers[0].fc1  # the checkpoint's weights are fp16 values
     x = torch.randn(2, 3, 64)
     torch.testing.assert_close(layer.fc1(x), reference(x), rtol=1e-5, atol=1e-5)
+
+
+def test_the_encoder_runs_in_bf16_where_the_cpu_multiplies_bf16(tiny, monkeypatch):
+    from boya_medreport.asr import whisper_model
+
+    features = log_mel(speechlike())
+    with torch.inference_mode():
+        exact = WhisperTranscriber(tiny[2], encoder_precision="fp32").model.encode(features)
+        fast = WhisperTranscriber(tiny[2], encoder_precision="bf16").model.encode(features)
+    assert fast.dtype == torch.float32 and not torch.equal(fast, exact)
+    assert float((fast - exact).norm() / exact.norm()) < 0.02
+    for native, chosen in ((True, "bf16"), (False, "fp32")):
+        monkeypatch.setattr(whisper_model, "native_bf16", lambda native=native: native)
+        transcriber = WhisperTranscriber(tiny[2])
+        assert transcriber.encoder_precision == chosen
+        assert transcriber.model.encoder_dtype == {"bf16": torch.bfloat16, "fp32": torch.float32}[chosen]
+    with pytest.raises(BoyaError, match="encoder_precision must be one of auto, bf16, fp32"):
+        WhisperTranscriber(tiny[2], encoder_precision="fp16")
 
 
 def test_a_checkpoint_without_safetensors_is_refused(tmp_path):

@@ -54,12 +54,14 @@ def run(
     speculative: bool = True,
     unseen_names: bool = False,
     asr: str = "whisper",
+    encoder_precision: str = "auto",
 ) -> dict:
     """The figures of ``boya medreport bench``; ``asr`` names the ASR backend (any the
     ``asr_backends`` hook registers; the Whisper-only figures are left out for others).
     For Whisper, ``adapter=False`` measures the base model (no LoRA), ``beam_size`` sets the
     beams (None: the transcriber's default; 1: greedy), and with one beam ``speculative=False``
-    decodes one token per decoder pass (the same text, for comparison).
+    decodes one token per decoder pass (the same text, for comparison), and ``encoder_precision`` is
+    the transcriber's ("auto": bf16 where the CPU has bf16 instructions, else fp32).
     ``unseen_names=True`` gives every dictation a patient name from no generator list (see
     :data:`.dictations.UNSEEN_FIRST`), the same dictations otherwise.
 
@@ -119,6 +121,7 @@ def run(
                 WhisperTranscriber,
                 adapter=None if adapter else False,
                 speculative=speculative,
+                encoder_precision=encoder_precision,
                 **beams,
             )
         else:
@@ -153,6 +156,7 @@ def run(
         wer[voice] = round(word_error_rate([r["dictation"] for r in voice_rows], hyps), 4)
     if asr == "whisper":
         result["asr_beam_size"] = transcriber.beam_size
+        result["asr_encoder_precision"] = transcriber.encoder_precision
         stats = transcriber.decoder.stats
         result["asr_decoding"] = _decoding_stats({k: stats[k] - counted_before[k] for k in stats})
         samples = load_audio(synthesize(rows[0]["dictation"], HELD_OUT_VOICES[0]), sample_rate=16000)

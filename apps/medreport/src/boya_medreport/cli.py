@@ -421,12 +421,19 @@ def train(out_dir, max_steps, seed, install):
     help="Speculative decoding (same text), or one greedy token per decoder pass.",
 )
 @click.option(
+    "--encoder-precision",
+    type=click.Choice(["auto", "bf16", "fp32"]),
+    default="auto",
+    show_default=True,
+    help="Whisper's encoder products in bf16 or fp32; auto: bf16 where the CPU has bf16 instructions.",
+)
+@click.option(
     "--unseen-names",
     is_flag=True,
     help="Give the dictations patient names from no generator list (the ASR adapter never heard them).",
 )
 @click.option("--json", "as_json", is_flag=True)
-def bench(n, backend, audio, adapter, threads, beam_size, speculative, unseen_names, as_json):
+def bench(n, backend, audio, adapter, threads, beam_size, speculative, encoder_precision, unseen_names, as_json):
     """Time the pipeline (model load, warm seconds per 30 s dictation) and ASR WER by held-out voice."""
     from .asr import backends
     from .bench import run
@@ -436,7 +443,7 @@ def bench(n, backend, audio, adapter, threads, beam_size, speculative, unseen_na
             f"unknown ASR backend {backend!r}; available: {', '.join(sorted(backends()))}", param_hint="--asr"
         )
     result = run(n, audio, adapter=adapter, threads=threads, beam_size=beam_size, speculative=speculative,
-                 unseen_names=unseen_names, asr=backend)  # fmt: skip
+                 unseen_names=unseen_names, asr=backend, encoder_precision=encoder_precision)  # fmt: skip
     if as_json:
         _echo_json(result)
     else:
