@@ -132,7 +132,8 @@ def test_int8_head_picks_exactly_the_fp32_argmax(tiny):
 def test_greedy_ids_equal_transformers_generate_with_a_prompt(tiny, prompt):
     model, tokenizer, directory = tiny
     samples = speechlike(1.5, seed=3)
-    transcriber = WhisperTranscriber(directory, beam_size=1, encoder_precision="fp32")  # transformers' is fp32
+    # transformers' encoder is fp32
+    transcriber = WhisperTranscriber(directory, beam_size=1, encoder_precision="fp32")
     features = log_mel(samples)
     prompt_ids = tokenizer.get_prompt_ids(prompt, return_tensors="pt") if prompt else None
     assert transcriber.previous_text_ids(prompt) == ([] if prompt is None else prompt_ids.tolist())

@@ -433,7 +433,9 @@ def train(out_dir, max_steps, seed, install):
     help="Give the dictations patient names from no generator list (the ASR adapter never heard them).",
 )
 @click.option("--json", "as_json", is_flag=True)
-def bench(n, backend, audio, adapter, threads, beam_size, speculative, encoder_precision, unseen_names, as_json):
+def bench(
+    n, backend, audio, adapter, threads, beam_size, speculative, encoder_precision, unseen_names, as_json
+):
     """Time the pipeline (model load, warm seconds per 30 s dictation) and ASR WER by held-out voice."""
     from .asr import backends
     from .bench import run
