@@ -218,12 +218,15 @@ class Whisper(nn.Module):
 
     def halve_decoder(self):
         """Store the decoder's linear layers as :class:`HalfLinear`; after any adapter merge, which
-        changes their fp32 weights. The token embedding (also the output projection) stays fp32."""
+        changes their fp32 weights. The token embedding (also the output projection) stays fp32, and
+        so do the cross-attention key/value projections: they run once a window, on the encoder's
+        1500 states, where fbgemm's fp16 product took twice the time of fp32's (43 vs ~20 ms)."""
         for layer in self.model.decoder.layers:
-            for owner in (layer, layer.self_attn, layer.encoder_attn):
-                for name, child in list(owner.named_children()):
-                    if isinstance(child, nn.Linear):
-                        setattr(owner, name, HalfLinear(child))
+            cross = layer.encoder_attn
+            linears = [(layer, "fc1"), (layer, "fc2"), (cross, "q_proj"), (cross, "out_proj")]
+            linears += [(layer.self_attn, name) for name in ("q_proj", "k_proj", "v_proj", "out_proj")]
+            for owner, name in linears:
+                setattr(owner, name, HalfLinear(getattr(owner, name)))
 
     def new_cache(self, rows: int = 1):
         """Self-attention keys/values of ``rows`` sequences (beams) for a whole decoder context, allocated
