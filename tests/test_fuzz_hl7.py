@@ -77,9 +77,8 @@ def test_arbitrary_text_builds_a_valid_message_that_round_trips(
     }
     er7 = hl7.build_oru(report, "FUZZ0001")
     assert hl7.validate(er7) == []
-    assert not re.search(
-        r"[\x00-\x0c\x0e-\x1f\x7f]", er7
-    )  # no stray control character; \r separates segments only
+    # no stray control character; \r separates segments only
+    assert not re.search(r"[\x00-\x0c\x0e-\x1f\x7f]", er7)
     back = hl7.read_oru(er7)
     assert back["control_id"] == "FUZZ0001"
     assert back["patient"]["mrn"] == as_sent(mrn)

@@ -117,11 +117,12 @@ def test_recipe_trains_through_the_runtime_and_fine_tunes(tmp_path):
     )
     assert json.loads(tuned.with_suffix(".json").read_text())["init"]["max_steps"] == 2
     assert load_file(str(tuned))["mean"].equal(weights["mean"])  # fine-tuning keeps the input normalisation
+    # fine-tuning may change the look-ahead; the card records both
     later = train(
         TrainConfig(out_dir=str(tmp_path / "later"), max_steps=1, lr=1e-4, data=str(corpus), progress=False),
         init=str(path),
         lookahead=0,
-    )  # fine-tuning may change the look-ahead; the card records both
+    )
     later_card = json.loads(later.with_suffix(".json").read_text())
     assert later_card["lookahead_frames"] == 0
     assert later_card["init"]["lookahead_frames"] == card["lookahead_frames"] == LOOKAHEAD_FRAMES

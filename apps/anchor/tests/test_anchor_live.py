@@ -185,8 +185,7 @@ def test_the_opening_lifts_the_mouth_at_once_up_to_what_the_shape_allows():
     assert MouthSpring(rig).step("C", 0.01, opening=1.0)["MouthOpenY"] == pytest.approx(
         rig["mouth"]["C"]["MouthOpenY"]
     )
-    assert MouthSpring(rig).step("A", 0.01, opening=1.0)["MouthOpenY"] == pytest.approx(
-        0.0, abs=1e-6
-    )  # lips shut
+    # lips shut
+    assert MouthSpring(rig).step("A", 0.01, opening=1.0)["MouthOpenY"] == pytest.approx(0.0, abs=1e-6)
     # Without an opening (script playback, export) the spring still rises over several steps.
     assert MouthSpring(rig).step("D", 0.01)["MouthOpenY"] < 0.5 * rig["mouth"]["D"]["MouthOpenY"]

@@ -78,6 +78,7 @@ def test_festival_segments_become_arpabet_phones():
     assert speech.phones[-1][1] == pytest.approx(speech.duration, abs=1e-6)
 
 
+# anticipation moved some shapes earlier
 def test_script_track_obeys_rhubarb_rules_and_anticipates():
     speech = tts.synthesize(TEXT, "espeak:en-us+f3")
     truth = phone_frames(speech.phones)
@@ -85,9 +86,7 @@ def test_script_track_obeys_rhubarb_rules_and_anticipates():
     assert set_accuracy(frames, truth) == 1.0
     assert closed_accuracy(frames, truth) > 0.95
     late = shape_frames(speech.phones, anticipation=0.0)
-    assert (
-        sum(a != b for a, b in zip(frames, late, strict=True)) > 0
-    )  # anticipation moved some shapes earlier
+    assert sum(a != b for a, b in zip(frames, late, strict=True)) > 0
 
 
 def test_bilabials_close_the_mouth():

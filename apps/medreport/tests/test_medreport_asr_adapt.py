@@ -47,9 +47,8 @@ def test_merged_adapter_gives_the_same_outputs_as_peft(tmp_path):
     expected = decoder_output(peft_model, states, ids)
 
     base = tiny_whisper()
-    assert not torch.allclose(
-        decoder_output(base, states, ids), expected, atol=1e-3
-    )  # the adapter changes something
+    # the adapter changes something
+    assert not torch.allclose(decoder_output(base, states, ids), expected, atol=1e-3)
     merged = merge_lora(base, tmp_path / "adapter")
     assert merged == 2 * (4 + 4 + 2)  # two decoder layers: self q/k/v/out, cross q/k/v/out, fc1, fc2
     torch.testing.assert_close(decoder_output(base, states, ids), expected, atol=1e-4, rtol=1e-4)
@@ -92,9 +91,8 @@ def test_only_the_transcript_and_end_of_text_are_scored():
         1500,
         64,
     )
-    assert (
-        labels[0][labels[0] != -100].tolist() == ids[start:]
-    )  # next-token targets: the text, then end-of-text
+    # next-token targets: the text, then end-of-text
+    assert labels[0][labels[0] != -100].tolist() == ids[start:]
     assert inputs[0].tolist() == ids[:-1]
     assert (labels[1] != -100).sum() == len(short) - start  # padding is not scored
 
@@ -181,7 +179,6 @@ def test_the_clip_cache_is_keyed_by_content(tmp_path):
 
     assert adapt._cached(tmp_path, ("no effusion period", "espeak-us"), make(1.0))[0] == 1.0
     assert adapt._cached(tmp_path, ("no effusion period", "espeak-us"), make(2.0))[0] == 1.0  # cached
-    assert (
-        adapt._cached(tmp_path, ("no pneumothorax period", "espeak-us"), make(3.0))[0] == 3.0
-    )  # another script: made anew
+    # another script: made anew
+    assert adapt._cached(tmp_path, ("no pneumothorax period", "espeak-us"), make(3.0))[0] == 3.0
     assert made == [1.0, 3.0]

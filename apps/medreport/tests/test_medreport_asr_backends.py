@@ -134,6 +134,7 @@ def converted(tmp_path_factory):
     return original, root / "hf"
 
 
+# fp16 storage, as in the real file
 def test_ct2_conversion_restores_every_weight(converted):
     from transformers import WhisperForConditionalGeneration
 
@@ -142,9 +143,7 @@ def test_ct2_conversion_restores_every_weight(converted):
     expected, got = original.state_dict(), restored.state_dict()
     assert expected.keys() == got.keys()
     for key in expected:
-        torch.testing.assert_close(
-            got[key], expected[key].half().float(), msg=key
-        )  # fp16 storage, as in the real file
+        torch.testing.assert_close(got[key], expected[key].half().float(), msg=key)
 
 
 def test_ct2_conversion_refuses_a_key_bias(tmp_path):

@@ -93,6 +93,7 @@ def decode(model, features, beam_size=3, drafter=None, budget=40, classes=None):
     return decoder.generate(features, PROMPT, eos=EOS, max_new_tokens=budget), decoder.stats
 
 
+# a greedy pass feeds each best beam
 def test_beams_open_where_a_rival_word_is_within_the_margin(random_tiny_whisper, monkeypatch):
     model, features = random_tiny_whisper
     greedy = GreedyDecoder(model).generate(features, PROMPT, eos=EOS, max_new_tokens=40)
@@ -113,9 +114,7 @@ def test_beams_open_where_a_rival_word_is_within_the_margin(random_tiny_whisper,
                                           40 - len(expected), rescored=True)[0]  # fmt: skip
     assert tokens == expected != greedy
     assert stats["lookaheads"] > 1
-    assert (
-        stats["passes"] == stats["beam_passes"] + stats["lookaheads"] - 1
-    )  # a greedy pass feeds each best beam
+    assert stats["passes"] == stats["beam_passes"] + stats["lookaheads"] - 1
 
 
 def test_drafts_change_only_the_speed_with_beams_on(random_tiny_whisper, monkeypatch):

@@ -55,9 +55,8 @@ def test_drafts_follow_the_window_first_then_the_table_and_stop_when_unlikely():
     assert session.draft(1) == [3]
     session.extend([5, 7, 1, 2])  # this window said "1 2 5": it wins over the table's "1 2 3"
     assert session.draft(2) == [5, 7]
-    assert (
-        NgramDrafter.from_sequences([[1, 2], [1, 3], [1, 4]], min_chance=0.5).session([1]).draft(3) == []
-    )  # a 1-in-3 guess
+    # a 1-in-3 guess
+    assert NgramDrafter.from_sequences([[1, 2], [1, 3], [1, 4]], min_chance=0.5).session([1]).draft(3) == []
     with pytest.raises(ValueError, match="16 bits"):
         NgramDrafter.from_sequences([[70000, 1]])
 
@@ -83,20 +82,18 @@ def test_speculative_tokens_equal_greedy_with_good_and_bad_drafts(tiny):
     model, features = tiny
     expected = greedy(model, features)
     assert len(expected) == 60 and len(set(expected)) > 10
-    oracle = NgramDrafter.from_sequences(
-        [PROMPT + expected], min_chance=0.0
-    )  # the answer itself: nearly every guess is right
+    # the answer itself: nearly every guess is right
+    oracle = NgramDrafter.from_sequences([PROMPT + expected], min_chance=0.0)
     noise = NgramDrafter.from_sequences(
         [[random.Random(i).randrange(VOCAB) for _ in range(300)] for i in range(5)], min_chance=0.0
     )
+    # one new token per pass
     for drafter, lowest, highest in ((oracle, 0.8, 1.0), (noise, 0.0, 0.2)):
         decoder = GreedyDecoder(model, drafter=drafter)
         assert decoder.generate(features, PROMPT, eos=VOCAB - 1, max_new_tokens=60) == expected
         stats = decoder.stats
         assert lowest <= stats["accepted"] / stats["drafted"] <= highest
-        assert (
-            stats["passes"] + stats["windows"] == stats["tokens"] - stats["accepted"]
-        )  # one new token per pass
+        assert stats["passes"] + stats["windows"] == stats["tokens"] - stats["accepted"]
     # the fp32 head (no int8 screening) agrees as well
     fp32 = GreedyDecoder(model, int8_head=False, drafter=oracle)
     assert fp32.generate(features, PROMPT, eos=VOCAB - 1, max_new_tokens=60) == expected

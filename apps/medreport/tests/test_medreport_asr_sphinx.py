@@ -54,9 +54,8 @@ def test_sphinx_transcribes_held_out_dictations_in_a_voice_it_suits(transcriber)
     rng = random.Random(3)
     scripts = [dictation(rng, "heldout", spoken=True)["dictation"] for _ in range(2)]
     texts = [normalize(transcriber.transcribe(synthesize(s, "festival-kal"))) for s in scripts]
-    assert (
-        word_error_rate(scripts, texts) < 0.35
-    )  # measured 0.21 on 4 (held-out phrasings; training ones 0.03)
+    # measured 0.21 on 4 (held-out phrasings; training ones 0.03)
+    assert word_error_rate(scripts, texts) < 0.35
     assert any(word[0].isupper() for word in texts[0].split()[1:])  # the dictations' casing comes back
 
 

@@ -52,7 +52,6 @@ def test_bench_measures_another_asr_backend_and_refuses_unknown_ones():
     figures = json.loads(result.output)
     assert figures["asr_backend"] == "sphinx" and figures["notes"] == []
     assert len(figures["wer_by_voice"]) == 5 and 0 <= figures["audio_micro_f1"] <= 1
-    assert (
-        figures["seconds_per_30s_dictation"] > 0 and "asr_beam_size" not in figures
-    )  # Whisper-only figures left out
+    # Whisper-only figures left out
+    assert figures["seconds_per_30s_dictation"] > 0 and "asr_beam_size" not in figures
     assert unknown.exit_code == 2 and "unknown ASR backend 'nope'" in unknown.output

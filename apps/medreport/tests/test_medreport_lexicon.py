@@ -34,10 +34,11 @@ def _read(sentence):
         # pseudo-negation
         ("No change in the small right pleural effusion.", {"pleural effusion": "present"}),
         ("No longer increasing pulmonary edema.", {"pulmonary edema": "present"}),
+        # as Whisper hears it
         (
             "No longer increase in subtle interstitial pulmonary edema.",
             {"pulmonary edema": "present"},
-        ),  # as Whisper hears it
+        ),
         # implicit normals are not cardiomegaly; a stated enlargement is
         ("The heart size remains borderline, at the upper limit of normal.", {}),
         ("Normal heart size and pulmonary vascularity.", {}),

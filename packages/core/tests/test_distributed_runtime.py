@@ -67,14 +67,13 @@ def _free_port() -> int:
 @pytest.mark.distributed
 @pytest.mark.slow
 @pytest.mark.parametrize("name", STRATEGIES)
+# the exported full model.safetensors equals the one-process weights
 def test_loss_curve_equals_one_process(parity, name):
     run = parity["strategies"][name]
     assert "error" not in run, run.get("error")
     assert len(run["losses"]) == parity["steps"] == 3
     assert run["loss_max_diff"] <= 1e-5
-    assert (
-        run["weight_max_diff"] <= 1e-4
-    )  # the exported full model.safetensors equals the one-process weights
+    assert run["weight_max_diff"] <= 1e-4
 
 
 @pytest.mark.distributed

@@ -24,8 +24,7 @@ def test_paired_ratio_is_the_median_of_window_ratios():
         "fp32": [2.0, 2.0, 9.0, 3.0, 3.0, 3.0, 4.0, 4.0],
         "int8": [1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 1.0, 1.0],
     }
-    ratio = paired_ratio(
-        samples, "fp32", "int8", window=3
-    )  # windows [0:3], [3:6]; the last 2 rounds are dropped
+    # windows [0:3], [3:6]; the last 2 rounds are dropped
+    ratio = paired_ratio(samples, "fp32", "int8", window=3)
     assert ratio == {"median": pytest.approx(1.75), "min": 1.5, "max": 2.0, "windows": 2}
     assert paired_ratio({"a": [4.0, 6.0], "b": [2.0, 2.0, 2.0]}, "a", "b", window=5)["median"] == 2.5

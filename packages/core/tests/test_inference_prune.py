@@ -45,9 +45,8 @@ def test_bitmask_encoding_round_trip_and_choice():
     tensors, spec = encode_sparse({"s": sparse, "d": dense, "small": small})
     assert set(spec) == {"s"}  # dense data, and tiny tensors, stay as they are
     assert tensors["s::mask"].dtype == torch.uint8 and tensors["s::mask"].numel() == 64 * 64 // 8
-    assert (
-        tensors["s::values"].untyped_storage().nbytes() == int((sparse != 0).sum()) * 4
-    )  # no larger buffer saved
+    # no larger buffer saved
+    assert tensors["s::values"].untyped_storage().nbytes() == int((sparse != 0).sum()) * 4
     back = decode_sparse(tensors, spec)
     assert torch.equal(back["s"], sparse) and torch.equal(back["d"], dense)
 

@@ -63,9 +63,8 @@ def test_killed_write_leaves_previous_checkpoint_loadable(tmp_path):
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True)
     assert result.returncode == -9, result.stderr.decode()
-    assert any(
-        path.name.startswith(".tmp-step-00000002") for path in tmp_path.iterdir()
-    )  # the half-written one
+    # the half-written one
+    assert any(path.name.startswith(".tmp-step-00000002") for path in tmp_path.iterdir())
     assert latest_checkpoint(tmp_path).name == "step-00000001"
     state = load_checkpoint(latest_checkpoint(tmp_path), torch.nn.Linear(4, 4))
     assert state == {"step": 1}

@@ -61,9 +61,8 @@ def test_tensorboard_events_hold_the_logged_metrics(tmp_path):
 
 def test_resume_hides_the_events_past_the_checkpoint(tmp_path):
     trainer(tmp_path, save_every=2).fit(examples(8))
-    shutil.rmtree(
-        tmp_path / "checkpoints" / "step-00000004"
-    )  # as if the run had died after writing step 4's row
+    # as if the run had died after writing step 4's row
+    shutil.rmtree(tmp_path / "checkpoints" / "step-00000004")
     first = scalars(tmp_path)["train/loss"]
     trainer(tmp_path, save_every=2, resume=True).fit(examples(8))
     resumed = scalars(tmp_path)["train/loss"]

@@ -129,9 +129,8 @@ def export_video(
                 break
             pixels = renderer.draw(params)
             y0, y1, x0, x1 = renderer.changed
-            jobs.put(
-                (renderer.changed, pixels[y0:y1, x0:x1].copy())
-            )  # only what changed crosses to the encoder
+            # only what changed crosses to the encoder
+            jobs.put((renderer.changed, pixels[y0:y1, x0:x1].copy()))
             if bar:
                 bar[0].update(bar[1], completed=i + 1)
         jobs.put(None)

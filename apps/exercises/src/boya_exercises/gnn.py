@@ -144,9 +144,8 @@ def build_model(n_kps: int, dim: int = 32):
             self.base_weight = nn.Parameter(torch.ones(()))
 
         def forward(self, x, student, kp, level, base):
-            h = torch.relu(
-                self.inp(torch.cat([x, self.kp.weight.expand(x.shape[0], -1, -1)], -1))
-            )  # (B, K, D)
+            # (B, K, D)
+            h = torch.relu(self.inp(torch.cat([x, self.kp.weight.expand(x.shape[0], -1, -1)], -1)))
             h = torch.relu(self.conv1(self.adj @ h)) + h
             h = torch.relu(self.conv2(self.adj @ h)) + h
             node = h[student, kp]  # (T, D)

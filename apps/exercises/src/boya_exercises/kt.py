@@ -64,9 +64,8 @@ def build_model(config: KTConfig):
 
         def __init__(self):
             super().__init__()
-            self.interaction = nn.Embedding(
-                2 * config.n_skills + 3, config.dim
-            )  # 0 = padding; last pair = unknown skill
+            # 0 = padding; last pair = unknown skill
+            self.interaction = nn.Embedding(2 * config.n_skills + 3, config.dim)
             self.skill = nn.Embedding(config.n_skills + 1, config.dim)
             self.gru = nn.GRU(config.dim, config.hidden, batch_first=True)
             self.head = nn.Sequential(

@@ -69,9 +69,8 @@ class OutboxMessage(Base):
     er7: Mapped[str] = mapped_column(Text)
     host: Mapped[str] = mapped_column(String(200))
     port: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(
-        String(20), default="pending", index=True
-    )  # pending, acknowledged, rejected
+    # pending, acknowledged, rejected
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime.datetime] = mapped_column(default=_now)
     last_error: Mapped[str | None] = mapped_column(Text)

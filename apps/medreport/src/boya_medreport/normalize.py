@@ -503,9 +503,8 @@ def _numbers(tokens: list[str]) -> list[str]:
             and _low(tokens[i + 1]) == "point"
             and _low(tokens[i + 2]) in _ONES
         ):
-            digits, j = _decimal_digits(
-                tokens, i + 2
-            )  # "1 point three": a recogniser's digit, then the spoken decimals
+            # "1 point three": a recogniser's digit, then the spoken decimals
+            digits, j = _decimal_digits(tokens, i + 2)
             out.append(f"{low}.{digits}")
             i = j
             continue

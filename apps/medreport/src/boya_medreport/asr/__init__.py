@@ -98,9 +98,8 @@ def transcribe(
     ``beam_size``: see :func:`load_transcriber`.
     """
     start = time.perf_counter()
-    samples = load_audio(
-        audio, sample_rate=sample_rate, max_seconds=max_seconds
-    )  # bad audio fails before any model loads
+    # bad audio fails before any model loads
+    samples = load_audio(audio, sample_rate=sample_rate, max_seconds=max_seconds)
     decoding = time.perf_counter() - start
     transcriber = load_transcriber(backend, None if model is None else str(model), beam_size)
     start = time.perf_counter()

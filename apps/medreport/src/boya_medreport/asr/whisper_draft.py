@@ -152,9 +152,8 @@ def continuations(sequences: list[list[int]], order: int) -> dict[str, np.ndarra
         pairs = np.flatnonzero(new_pair)  # first row of each (context, next) run
         counts = np.diff(np.append(pairs, len(rows)))
         pair_keys = keys[pairs]
-        starts = np.flatnonzero(
-            np.append(True, pair_keys[1:] != pair_keys[:-1])
-        )  # first pair of each context
+        # first pair of each context
+        starts = np.flatnonzero(np.append(True, pair_keys[1:] != pair_keys[:-1]))
         sizes = np.diff(np.append(starts, len(pairs)))
         group = np.repeat(np.arange(len(starts)), sizes)
         # each context's first most frequent continuation: the lowest id on ties

@@ -24,22 +24,19 @@ from ..rules import parse_size_mm
 _CLAUSE = re.compile(
     r"\s*(?:[;.:]|\bbut\b|\bhowever\b|\balthough\b|\bthough\b|\bwhereas\b|\bexcept\b|\bwith\b(?! no\b)|\bthere (?:is|are)\b)\s*"
 )
-_LIST_OF_TERMS = re.compile(
-    r"^(?:\s*,?\s*(?:and |or |nor |and or )?(?:\w+ )?_+)+"
-)  # the rest of a list (terms are masked as ___)
+# the rest of a list (terms are masked as ___)
+_LIST_OF_TERMS = re.compile(r"^(?:\s*,?\s*(?:and |or |nor |and or )?(?:\w+ )?_+)+")
 _NONE_AFTER = re.compile(r"^\s*:\s*(?:none|negative|absent|not seen)\b")  # "Pleural effusion: none."
-_ASKED = re.compile(
-    r"\b(?:evaluate|evaluation|assess|assessment) for\s*$|^\s*(?:rule out|r o)\s*$"
-)  # "Evaluate for fracture." names no finding
+# "Evaluate for fracture." names no finding
+_ASKED = re.compile(r"\b(?:evaluate|evaluation|assess|assessment) for\s*$|^\s*(?:rule out|r o)\s*$")
 _NEG_BEFORE = re.compile(
     r"\b(?:no|not|without|negative for|free of|clear of|absence of|absent|rule out|ruled out|resolution of|resolved)\b"
 )
 _NEG_AFTER = re.compile(
     r"^[^.;]*?\b(?:is|are|was|were)\s+(?:not|no longer)\b|^[^.;]*?\b(?:not seen|not identified|not present|not visualized|absent|has resolved|have resolved|resolved|excluded|ruled out)\b"
 )
-_CLEAR_BEFORE = re.compile(
-    r"\b(?:are|is|remain|remains) clear\s*$"
-)  # "lungs are clear airspace disease": "clear of" said without "of"
+# "lungs are clear airspace disease": "clear of" said without "of"
+_CLEAR_BEFORE = re.compile(r"\b(?:are|is|remain|remains) clear\s*$")
 _PSEUDO = re.compile(
     r"\bno (?:significant |interval |appreciable |further |definite )?(?:change|increase|progression|growth)\b|\bnot only\b|\bno longer increas(?:ing|es?)\b|\bnot significantly changed\b|\bcannot be excluded\b|\bcannot exclude\b|\bnot excluded\b"
 )
@@ -75,11 +72,12 @@ _STATEMENTS = [
         "rib fracture",
         {"chest"},
     ),
+    # "PE": too short for the synonym list, unambiguous on a chest exam
     (
         re.compile(r"\bpe\b"),
         "pulmonary embolism",
         {"chest"},
-    ),  # "PE": too short for the synonym list, unambiguous on a chest exam
+    ),
     # nodular patterns: "reticulonodular changes", "fibronodular infiltrates", "nodular irregularities" are indexed as nodules
     (
         re.compile(

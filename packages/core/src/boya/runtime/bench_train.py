@@ -92,6 +92,7 @@ def build_model(name: str):
         raise BoyaError(f"unknown benchmark model {name!r}; choose one of: {', '.join(MODELS)}")
     from transformers import GPT2Config, GPT2LMHeadModel
 
+    # 50256 would lie outside the vocabulary
     config = GPT2Config(
         n_layer=BENCH_GPT.n_layer,
         n_embd=BENCH_GPT.n_embd,
@@ -104,7 +105,7 @@ def build_model(name: str):
         use_cache=False,
         bos_token_id=None,
         eos_token_id=None,
-    )  # 50256 would lie outside the vocabulary
+    )
     model = GPT2LMHeadModel(config)
     model.loss_type = "ForCausalLM"
     described = (
@@ -134,9 +135,8 @@ def _mean_lm_loss(model: torch.nn.Module, logits_fn, batch: dict) -> torch.Tenso
 class PlainLoop:
     def __init__(self, model: torch.nn.Module, logits_fn, batches: list[dict]):
         self.model, self.logits_fn, self.batches, self.step = model, logits_fn, batches, 0
-        self.optimizer = torch.optim.AdamW(
-            model.parameters(), lr=LR, weight_decay=0.0
-        )  # as TrainConfig's default
+        # as TrainConfig's default
+        self.optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.0)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _warmup_factor)
 
     def __next__(self) -> float:

@@ -208,10 +208,9 @@ class PipelineStrategy(ProcessGroupStrategy):
         dist.gather_object(local, parts if self.is_main else None, dst=0)
         if self.is_main:
             merged = {name: tensor for part in parts for name, tensor in part.items()}
+            # the same matrix as wte.weight, stored once as one process does
             if self.tied:
-                merged.pop(
-                    "lm_head.weight", None
-                )  # the same matrix as wte.weight, stored once as one process does
+                merged.pop("lm_head.weight", None)
             sharded_checkpoint.write_safetensors(merged, path)
         dist.barrier()
         return path

@@ -193,9 +193,8 @@ def gpt2_skeleton(model_config: dict) -> nn.Module:
 
 def core_gpt_to_gpt2_state(weights: dict, n_layer: int) -> dict:
     """Rename the core GPT's tensors to GPT-2's; q, k and v are concatenated into ``c_attn``."""
-    embedding = (
-        weights["wte.weight"] if "wte.weight" in weights else weights["lm_head.weight"]
-    )  # tied: saved once
+    # tied: saved once
+    embedding = weights["wte.weight"] if "wte.weight" in weights else weights["lm_head.weight"]
     state = {
         "transformer.wte.weight": embedding,
         "transformer.wpe.weight": weights["wpe.weight"],

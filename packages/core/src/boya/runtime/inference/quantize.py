@@ -117,9 +117,8 @@ def _quantize_torchao(model: nn.Module, mode: str) -> dict:
         if not isinstance(module, nn.Embedding):
             continue
         if module is input_embedding and share_output:
-            module.weight = (
-                output_layer.weight
-            )  # the int8 output weight, per row = per token: one tensor for both
+            # the int8 output weight, per row = per token: one tensor for both
+            module.weight = output_layer.weight
         else:
             weight = Int8Tensor.from_hp(module.weight.detach(), granularity=PerRow())
             module.weight = nn.Parameter(weight, requires_grad=False)
