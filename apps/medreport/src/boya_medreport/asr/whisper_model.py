@@ -259,8 +259,9 @@ class Whisper(nn.Module):
 
 def native_bf16() -> bool:
     """Whether this CPU multiplies bf16 in hardware (AVX512-BF16 or AMX); elsewhere oneDNN emulates it,
-    which is slower than fp32."""
-    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    which is slower than fp32. torch's own checks are private: a torch without them gets fp32."""
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
 
 
 def _embedding(rows: int, dim: int) -> nn.Embedding:
