@@ -47,8 +47,8 @@ class HalfLinear(nn.Module):
     A decoder pass multiplies 1-5 rows by every weight once, so its time goes to reading the
     weights: half the bytes made the decoder ~11% faster on one thread (~15% on two), with the
     bench's transcripts unchanged. Whisper's weights are released in fp16 (the embedded
-    tiny.en's are), so only an adapter's merged deltas are rounded. The encoder keeps fp32: its
-    products have 1500 rows, where the arithmetic, not the reading, is the cost.
+    tiny.en's are), so only an adapter's merged deltas are rounded. The encoder does not use it: its
+    products have 1500 rows, where the arithmetic, not the reading, is the cost (see :meth:`Whisper.encode`).
     """
 
     def __init__(self, linear: nn.Linear):
@@ -201,9 +201,10 @@ class Whisper(nn.Module):
     def encode(self, features):
         """Encoder states ``(1, 1500, d_model)`` (fp32) of log-mel ``features`` ``(1, mels, 3000)``.
 
-        With ``encoder_dtype`` bfloat16 the products run in bf16 under autocast (layer norms and
-        softmax stay fp32): the encoder's products have 1500 rows, so their time is arithmetic, and
-        a CPU with bf16 instructions does twice as much of it per cycle (see :func:`native_bf16`).
+        With ``encoder_dtype`` bfloat16 the products run in bf16 under autocast (the layer norms and
+        the residual stream stay fp32; torch's fused attention accumulates in fp32): the encoder's
+        products have 1500 rows, so their time is arithmetic, and a CPU with bf16 instructions does
+        twice as much of it per cycle (see :func:`native_bf16`).
         """
         if self.encoder_dtype == torch.float32:
             return self.model.encoder(features)
