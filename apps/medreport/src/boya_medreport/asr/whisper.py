@@ -59,8 +59,8 @@ class WhisperTranscriber:
         ``beam_size`` beams open where the next word is uncertain (1: never); decoding is speculative
         unless ``speculative=False`` (one greedy token per decoder pass: the same tokens, slower).
         ``encoder_precision`` "bf16" runs the encoder's products in bf16, "fp32" in fp32, "auto" (the
-        default) in bf16 where the CPU has bf16 instructions: 0.75x the encoder's time on one thread,
-        the bench's audio F1 unchanged, real-speech WER +0.3 points (the README's "Load time and speed")."""
+        default) in bf16 where the CPU has bf16 instructions: 0.57x the encoder's time, the bench's audio
+        F1 unchanged, real-speech WER +0.4 points (the README's "Load time and speed")."""
         if beam_size < 1:
             raise BoyaError(f"beam_size must be 1 (greedy) or more, got {beam_size}")
         if encoder_precision not in ENCODER_PRECISIONS:
