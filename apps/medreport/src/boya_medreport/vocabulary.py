@@ -8,11 +8,14 @@ import json
 import re
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
+
+VOCABULARY_FILE = Path(__file__).parent / "data" / "medreport-vocabulary.json"
 
 
 @cache
 def vocabulary() -> dict:
-    return json.loads(files(__package__).joinpath("data/medreport-vocabulary.json").read_text())
+    return json.loads(VOCABULARY_FILE.read_text())
 
 
 @cache

@@ -105,8 +105,7 @@ def dictation_drafter(tokenizer, tokenizer_file: Path, count: int = 300, seed: i
         return continuations([e.ids for e in encoded], ORDER)
 
     sources = [Path(dictations.__file__), Path(vocabulary.__file__), Path(__file__)]
-    vocabulary_file = Path(vocabulary.__file__).parent / "data" / "medreport-vocabulary.json"
-    key = content_key(tokenizer_file, *sources, vocabulary_file, f"{count} {seed} {ORDER}")
+    key = content_key(tokenizer_file, *sources, vocabulary.VOCABULARY_FILE, f"{count} {seed} {ORDER}")
     return NgramDrafter(table_of(cached_arrays("drafter", key, build)))
 
 
